@@ -1,0 +1,1 @@
+"""Singer tap for GitLab Duo (AI) usage analytics."""

@@ -1,0 +1,196 @@
+"""The one base stream: endpoint, authentication, payload, error policy and paging.
+
+Concrete streams declare what they fetch (a query file, the operation per scope type,
+the scope types they serve) and how a node becomes a record.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+from http import HTTPStatus
+from importlib import metadata
+
+import requests
+from singer_sdk import GraphQLStream, SchemaDirectory, StreamSchema
+from singer_sdk.authenticators import BearerTokenAuthenticator
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+from tap_gitlab_duo import schemas
+from tap_gitlab_duo.graphql_response import connection, payload
+from tap_gitlab_duo.pagination import PageInfoPaginator
+from tap_gitlab_duo.queries import Operation, load_operation
+from tap_gitlab_duo.scopes import Scope
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
+
+SCHEMAS = SchemaDirectory(schemas)
+
+# Words GitLab uses when it stops a query that ran too long (HTTP 200 + errors).
+_TIMEOUT_MARKERS = ("timeout", "timed out")
+
+
+def _version() -> str:
+    try:
+        return metadata.version("tap-gitlab-duo")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+class DuoStream(GraphQLStream):
+    """Base for every stream: talks to ``{api_url}/api/graphql``."""
+
+    # A POST to GraphQL is never followed to another place: the token would go along.
+    allow_redirects = False
+
+    #: The ``.graphql`` file of the stream, in ``tap_gitlab_duo/queries``.
+    query_file: t.ClassVar[str]
+    #: Operation name per scope type (``group``, ``project``, ``instance``).
+    operations: t.ClassVar[dict[str, str]]
+
+    schema = StreamSchema(SCHEMAS)
+
+    @property
+    def url_base(self) -> str:
+        return f"{self.config['api_url'].rstrip('/')}/api/graphql"
+
+    @cached_property
+    def authenticator(self) -> BearerTokenAuthenticator:
+        return BearerTokenAuthenticator(token=self.config["token"])
+
+    @cached_property
+    def user_agent(self) -> str:
+        return self.config.get("user_agent") or f"tap-gitlab-duo/{_version()}"
+
+    @property
+    def http_headers(self) -> dict[str, str]:
+        return {"User-Agent": self.user_agent, "Accept": "application/json"}
+
+    @property
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout", 60))
+
+    @property
+    def page_size(self) -> int:
+        return int(self.config.get("page_size", 100))
+
+    @property
+    def partitions(self) -> list[dict[str, t.Any]]:
+        """The configured scopes this stream serves."""
+        return [s.context for s in self._tap.scopes if s.type in self.operations]  # type: ignore[attr-defined]
+
+    # --- requests -----------------------------------------------------------------
+
+    def operation_for(self, scope: Scope) -> Operation:
+        return load_operation(self.query_file, self.operations[scope.type])
+
+    def variables_for(self, context: Context) -> dict[str, t.Any]:
+        """GraphQL variables of one request, except the page cursor."""
+        scope = Scope.from_context(context)
+        variables: dict[str, t.Any] = {"first": self.page_size}
+        if scope.path:
+            variables["fullPath"] = scope.path
+        return variables
+
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict:
+        # Variables travel only in the JSON body: the SDK would also put them in the URL.
+        return {}
+
+    def get_http_request(self, *, page: PageContext) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        request.params = {}
+        return request
+
+    def prepare_request_payload(
+        self, context: Context | None, next_page_token: t.Any
+    ) -> dict[str, t.Any]:
+        if context is None:
+            msg = f"stream {self.name} needs a scope context"
+            raise ValueError(msg)
+        operation = self.operation_for(Scope.from_context(context))
+        variables = self.variables_for(context)
+        if next_page_token:
+            variables["after"] = next_page_token
+        return graphql_body(operation, variables)
+
+    def get_new_paginator(self) -> PageInfoPaginator:
+        return PageInfoPaginator()
+
+    def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
+        yield from connection(response).get("nodes") or ()
+
+    def execute(self, operation: Operation, variables: dict[str, t.Any]) -> dict[str, t.Any]:
+        """Send one operation outside the paged record flow (checks, probes)."""
+        prepared = self.build_prepared_request(
+            method="POST",
+            url=self.url_base,
+            json=graphql_body(operation, variables),
+            headers=self.http_headers,
+        )
+        response = self.request_decorator(self._request)(prepared, None)
+        return payload(response)
+
+    # --- error policy -----------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        """Classify every answer once: retriable, fatal, or fine."""
+        status = response.status_code
+        if HTTPStatus.MULTIPLE_CHOICES <= status < HTTPStatus.BAD_REQUEST:
+            location = response.headers.get("Location", "(no Location header)")
+            msg = (
+                f"GitLab answered {status} with a redirect to {location}: set 'api_url' "
+                "to the address GitLab really serves (redirects are not followed, so the "
+                "token does not travel elsewhere)."
+            )
+            raise FatalAPIError(msg)
+        if status == HTTPStatus.UNAUTHORIZED:
+            msg = (
+                "GitLab rejected the token (HTTP 401): check the 'token' setting (a token "
+                "with the read_api scope that has not expired or been revoked)."
+            )
+            raise FatalAPIError(msg)
+        if status == HTTPStatus.NOT_FOUND:
+            msg = f"No GraphQL endpoint at {self.url_base} (HTTP 404): check 'api_url'."
+            raise FatalAPIError(msg)
+        super().validate_response(response)
+        try:
+            body = payload(response)
+        except ValueError as exc:
+            msg = f"GitLab sent a response that is not valid JSON ({exc}); retrying"
+            raise RetriableAPIError(msg, response) from exc
+        errors = body.get("errors") or []
+        if not errors:
+            return
+        messages = "; ".join(_describe_error(e) for e in errors)
+        if any(marker in messages.lower() for marker in _TIMEOUT_MARKERS):
+            raise RetriableAPIError(f"GitLab timed out: {messages}", response)
+        msg = f"GitLab returned errors: {messages}"
+        raise FatalAPIError(msg)
+
+    def response_error_message(self, response: requests.Response) -> str:
+        # The SDK default prints the whole body and every header name.
+        excerpt = response.text[:200].replace("\n", " ") if response.content else ""
+        request_id = response.headers.get("X-Request-Id")
+        text = f"HTTP {response.status_code} {response.reason} from {self.url_base}"
+        if request_id:
+            text += f" (request id {request_id})"
+        return f"{text}: {excerpt}" if excerpt else text
+
+
+def graphql_body(operation: Operation, variables: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The JSON body of a GraphQL request; the document is sent unchanged."""
+    return {
+        "query": operation.text,
+        "operationName": operation.name,
+        "variables": {k: v for k, v in variables.items() if k in operation.variables},
+    }
+
+
+def _describe_error(error: t.Any) -> str:
+    if not isinstance(error, dict):
+        return str(error)
+    message = str(error.get("message", "unknown error"))
+    path = error.get("path")
+    return f"{message} (at {'.'.join(map(str, path))})" if path else message

@@ -1,0 +1,75 @@
+"""Reading GitLab's GraphQL answers: the parsed body, the one connection, its nulls.
+
+Each query selects exactly one paginated connection (the object that has ``pageInfo``).
+GitLab answers "not available to you" with a silent ``null`` on the way to it, which
+must not be mistaken for "no events".
+"""
+
+from __future__ import annotations
+
+import decimal
+import json
+import typing as t
+
+import requests
+
+_PAYLOAD_ATTRIBUTE = "_tap_gitlab_duo_payload"
+
+
+class ScopeNotFoundError(Exception):
+    """``group``/``project`` came back null: unknown, or not visible to the token."""
+
+
+class StreamUnavailableError(Exception):
+    """A field on the way to the data came back null: not licensed, not authorized."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def payload(response: requests.Response) -> dict[str, t.Any]:
+    """The response body as JSON, parsed once and kept with the response."""
+    cached = getattr(response, _PAYLOAD_ATTRIBUTE, None)
+    if cached is None:
+        cached = json.loads(response.content, parse_float=decimal.Decimal)
+        if not isinstance(cached, dict):
+            msg = "GraphQL response is not a JSON object"
+            raise ValueError(msg)
+        setattr(response, _PAYLOAD_ATTRIBUTE, cached)
+    return t.cast("dict[str, t.Any]", cached)
+
+
+def find_connection(data: t.Any) -> dict[str, t.Any] | None:
+    """The object holding ``pageInfo`` below ``data``, or None when a parent is null."""
+    if not isinstance(data, dict):
+        return None
+    if "pageInfo" in data:
+        return data
+    for value in data.values():
+        if isinstance(value, dict) and (found := find_connection(value)) is not None:
+            return found
+    return None
+
+
+def connection(response: requests.Response) -> dict[str, t.Any]:
+    """The paginated connection of a response; raises when GitLab nulled the way to it."""
+    data = payload(response).get("data") or {}
+    found = find_connection(data)
+    if found is not None:
+        return found
+    if "scope" in data and data["scope"] is None:
+        raise ScopeNotFoundError
+    raise StreamUnavailableError(_first_null_field(data) or "data")
+
+
+def _first_null_field(data: t.Any, prefix: str = "") -> str | None:
+    if not isinstance(data, dict):
+        return None
+    for key, value in data.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if value is None:
+            return path
+        if (found := _first_null_field(value, path)) is not None:
+            return found
+    return None

@@ -1,0 +1,252 @@
+"""The tap's settings: their JSON schema and the checks that run before any request.
+
+Every check names the setting and the fix in one line, because that line is all a user
+sees in ``meltano run`` output.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import typing as t
+import urllib.parse
+
+import pendulum
+from singer_sdk import typing as th
+
+from tap_gitlab_duo.scopes import configured_scopes, overlapping_pairs
+from tap_gitlab_duo.windows import parse_instant
+
+DEFAULT_API_URL = "https://gitlab.com"
+DEFAULT_START_DAYS_AGO = 30
+MAX_PAGE_SIZE = 100  # GitLab clamps larger pages to 100
+
+CONFIG_SCHEMA = th.PropertiesList(
+    th.Property(
+        "api_url",
+        th.StringType(nullable=False),
+        default=DEFAULT_API_URL,
+        title="GitLab URL",
+        description=(
+            "Base URL of the GitLab instance, e.g. https://gitlab.example.com. "
+            "The tap posts to {api_url}/api/graphql."
+        ),
+    ),
+    th.Property(
+        "token",
+        th.StringType(nullable=False),
+        required=True,
+        secret=True,
+        title="Access token",
+        description=(
+            "GitLab personal, group or project access token with the read_api scope. "
+            "Sent only in the Authorization header to api_url."
+        ),
+    ),
+    th.Property(
+        "group_paths",
+        th.ArrayType(th.StringType),
+        default=[],
+        title="Group paths",
+        description=(
+            'Full paths of groups to read, e.g. ["my-org"]. A group covers its '
+            "subgroups and projects."
+        ),
+    ),
+    th.Property(
+        "project_paths",
+        th.ArrayType(th.StringType),
+        default=[],
+        title="Project paths",
+        description='Full paths of projects to read, e.g. ["my-org/my-project"].',
+    ),
+    th.Property(
+        "instance",
+        th.BooleanType,
+        default=False,
+        title="Instance-wide events",
+        description=(
+            "Also read instance-wide events (ai_usage_events only; the token's user "
+            "must be an administrator; self-managed and Dedicated)."
+        ),
+    ),
+    th.Property(
+        "allow_overlapping_scopes",
+        th.BooleanType,
+        default=False,
+        title="Allow overlapping scopes",
+        description=(
+            "Allow a group together with one of its own subgroups or projects. Every "
+            "event in the overlap is then loaded once per scope."
+        ),
+    ),
+    th.Property(
+        "start_date",
+        th.DateTimeType,
+        title="Start date",
+        description=(
+            "First UTC day to read on the first run, e.g. 2026-01-01T00:00:00Z. "
+            f"Default: {DEFAULT_START_DAYS_AGO} days before the first run. Without "
+            "ClickHouse, GitLab keeps raw events for three months only."
+        ),
+    ),
+    th.Property(
+        "end_date",
+        th.DateTimeType,
+        title="End date",
+        description="Last UTC day to read (inclusive). Default: today.",
+    ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType,
+        default=3,
+        title="Lookback days",
+        description=(
+            "Days before the bookmark that every run reads again, to catch events "
+            "GitLab receives late. 0 to 90."
+        ),
+    ),
+    th.Property(
+        "page_size",
+        th.IntegerType,
+        default=MAX_PAGE_SIZE,
+        title="Page size",
+        description="Records per GraphQL page, 1 to 100 (GitLab's maximum).",
+    ),
+    th.Property(
+        "request_timeout",
+        th.IntegerType,
+        default=60,
+        title="Request timeout",
+        description=(
+            "Seconds to wait for one HTTP response, 5 to 600. GitLab stops a query after 30 s."
+        ),
+    ),
+    th.Property(
+        "allow_http",
+        th.BooleanType,
+        default=False,
+        title="Allow plain HTTP",
+        description=(
+            "Allow an http:// api_url on a host other than loopback. The token would "
+            "travel unencrypted."
+        ),
+    ),
+    th.Property(
+        "user_agent",
+        th.StringType,
+        title="User agent",
+        description="User-Agent header sent to GitLab. Default: tap-gitlab-duo/<version>.",
+    ),
+).to_dict()
+
+_PATH_PATTERN = re.compile(r"^[A-Za-z0-9_.][A-Za-z0-9_.\-]*(/[A-Za-z0-9_.][A-Za-z0-9_.\-]*)*$")
+
+_RANGES: dict[str, tuple[int, int]] = {
+    "lookback_days": (0, 90),
+    "page_size": (1, MAX_PAGE_SIZE),
+    "request_timeout": (5, 600),
+}
+
+
+def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> list[str]:
+    """Every problem with the settings, one line each; empty when they are usable."""
+    errors = _check_api_url(config)
+    errors += _check_paths(config)
+    errors += _check_dates(config, now=now)
+    for name, (low, high) in _RANGES.items():
+        value = config.get(name)
+        if value is not None and not low <= value <= high:
+            errors.append(f"Setting '{name}' is {value}: use a value from {low} to {high}.")
+    return errors
+
+
+def _check_api_url(config: t.Mapping[str, t.Any]) -> list[str]:
+    url = config.get("api_url") or DEFAULT_API_URL
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return [f"Setting 'api_url' is not a URL ({url!r}): use e.g. https://gitlab.example.com."]
+    if parts.username or parts.password:
+        return ["Setting 'api_url' contains credentials: remove them; put the token in 'token'."]
+    if parts.query or parts.fragment:
+        return ["Setting 'api_url' has a query or fragment: give only the instance's base URL."]
+    if parts.path.rstrip("/").endswith("/api/graphql") or parts.path.rstrip("/").endswith(
+        "/api/v4"
+    ):
+        return [
+            f"Setting 'api_url' ends with an API path ({parts.path}): give the instance's "
+            "base URL, e.g. https://gitlab.example.com."
+        ]
+    if parts.scheme == "http" and not _is_loopback(parts.hostname) and not config.get("allow_http"):
+        return [
+            f"Setting 'api_url' uses plain http:// for {parts.hostname}: use https://, or set "
+            "'allow_http' to true to send the token unencrypted."
+        ]
+    return []
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_paths(config: t.Mapping[str, t.Any]) -> list[str]:
+    errors = []
+    for setting in ("group_paths", "project_paths"):
+        paths = config.get(setting) or []
+        for path in paths:
+            if not isinstance(path, str) or not _PATH_PATTERN.match(path):
+                errors.append(
+                    f"Setting '{setting}' has {path!r}, which is not a GitLab full path: use "
+                    "the path as in the URL, e.g. 'my-org/my-subgroup', without slashes at "
+                    "either end."
+                )
+        duplicates = sorted({p for p in paths if paths.count(p) > 1})
+        if duplicates:
+            errors.append(f"Setting '{setting}' lists {duplicates} more than once: list each once.")
+    scopes = configured_scopes(config)
+    if not scopes:
+        errors.append(
+            "No scope configured: set 'group_paths', 'project_paths' or 'instance' (at least one)."
+        )
+    if not config.get("allow_overlapping_scopes"):
+        for outer, inner in overlapping_pairs(scopes):
+            errors.append(
+                f"Scopes overlap: {inner} lies inside {outer}, so its events would be "
+                "loaded twice. Remove one, or set 'allow_overlapping_scopes' to true."
+            )
+    return errors
+
+
+def _check_dates(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> list[str]:
+    parsed: dict[str, pendulum.DateTime] = {}
+    errors = []
+    for name in ("start_date", "end_date"):
+        value = config.get(name)
+        if value is None:
+            continue
+        try:
+            parsed[name] = parse_instant(value)
+        except (ValueError, TypeError, pendulum.parsing.exceptions.ParserError):
+            errors.append(
+                f"Setting '{name}' is {value!r}, not a date: use ISO 8601, e.g. "
+                "2026-01-01T00:00:00Z."
+            )
+    start, end = parsed.get("start_date"), parsed.get("end_date")
+    if start is not None and start.date() > now.date():
+        errors.append(f"Setting 'start_date' ({start.date()}) is in the future: use a past date.")
+    if start is not None and end is not None and end.date() < start.date():
+        errors.append(
+            f"Setting 'end_date' ({end.date()}) is before 'start_date' ({start.date()}): "
+            "swap them or remove 'end_date'."
+        )
+    return errors
+
+
+def default_start_date(now: pendulum.DateTime) -> pendulum.DateTime:
+    """Where a first run starts when 'start_date' is not set."""
+    return now.start_of("day").subtract(days=DEFAULT_START_DAYS_AGO)

@@ -1,0 +1,161 @@
+"""Streams read one UTC day window at a time, with the bookmark owned per completed day.
+
+A day is read whole (every page), turned into records and emitted; only then, and only
+for a complete day, does the scope's bookmark move past it. The bookmark therefore
+never runs ahead of what was emitted, and an interrupted sync resumes at the first
+unfinished day of its scope.
+"""
+
+from __future__ import annotations
+
+import time
+import typing as t
+
+import pendulum
+from singer_sdk.exceptions import FatalAPIError
+
+from tap_gitlab_duo.client import DuoStream
+from tap_gitlab_duo.graphql_response import ScopeNotFoundError, StreamUnavailableError
+from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
+from tap_gitlab_duo.settings import default_start_date
+from tap_gitlab_duo.windows import DayWindow, parse_instant, plan_days
+
+if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context, Record
+
+_UNAVAILABLE_CAUSE = {
+    GROUP: (
+        "the group needs Premium or Ultimate with GitLab Duo, and the token's user at "
+        "least the Reporter role (before GitLab 18.7 also a Duo Enterprise seat)"
+    ),
+    PROJECT: (
+        "the project needs Premium or Ultimate with GitLab Duo, and the token's user at "
+        "least the Reporter role (before GitLab 18.7 also a Duo Enterprise seat)"
+    ),
+    INSTANCE: "instance-wide events need an administrator's token and GitLab 18.7 or later",
+}
+
+
+class DayWindowStream(DuoStream):
+    """Reads its scope one UTC day at a time and owns its bookmark per completed day."""
+
+    # Days are emitted oldest first, but the lookback re-emits days before the
+    # bookmark on purpose; the bookmark is set per completed day (see below).
+    is_sorted = True
+    check_sorted = False
+
+    @property
+    def now(self) -> pendulum.DateTime:
+        return self._tap.sync_started_at  # type: ignore[attr-defined]
+
+    def windows(self, context: Context) -> list[DayWindow]:
+        """The day windows this run reads for one scope."""
+        state = self.get_context_state(context)
+        bookmark = None
+        if state.get("replication_key") == self.replication_key and state.get(
+            "replication_key_value"
+        ):
+            bookmark = parse_instant(state["replication_key_value"])
+        configured_start = self.config.get("start_date")
+        if configured_start:
+            start = parse_instant(configured_start)
+        elif bookmark is not None:
+            start = pendulum.datetime(1970, 1, 1)  # the bookmark alone decides
+        else:
+            start = default_start_date(self.now)
+        end = self.config.get("end_date")
+        return plan_days(
+            start_date=start,
+            end_date=parse_instant(end) if end else None,
+            bookmark=bookmark,
+            lookback_days=int(self.config.get("lookback_days", 3)),
+            now=self.now,
+        )
+
+    def variables_for(self, context: Context) -> dict[str, t.Any]:
+        variables = super().variables_for(context)
+        variables["startDate"] = context["start_date"]
+        variables["endDate"] = context["end_date"]
+        return variables
+
+    def read_window(
+        self, context: Context, start_date: str, end_date: str
+    ) -> list[dict[str, t.Any]]:
+        """Every node GitLab returns for one date range of one scope, all pages."""
+        window_context = {**context, "start_date": start_date, "end_date": end_date}
+        return list(self.request_records(window_context))
+
+    def read_day(
+        self, context: Context, window: DayWindow, *, last: bool
+    ) -> list[dict[str, t.Any]]:
+        """The records of one day window, ready to emit in this order.
+
+        ``last`` says this is the last window of the run (periods ending later are
+        emitted with it).
+        """
+        raise NotImplementedError
+
+    def bookmark_value(self, window: DayWindow) -> str:
+        """The bookmark saying every day up to and including ``window`` is complete."""
+        return window.resume_point
+
+    def get_records(self, context: Context | None) -> t.Iterable[Record]:
+        if context is None:
+            msg = f"stream {self.name} is partitioned by scope"
+            raise ValueError(msg)
+        self._tap.check_access_once(self)  # type: ignore[attr-defined]
+        scope = Scope.from_context(context)
+        windows = self.windows(context)
+        for index, window in enumerate(windows):
+            started = time.monotonic()
+            try:
+                records = self.read_day(context, window, last=index == len(windows) - 1)
+            except ScopeNotFoundError as exc:
+                msg = (
+                    f"{scope.type.capitalize()} '{scope.path}' was not found, or the token "
+                    f"cannot see it: check '{scope.type}_paths' and the token's access."
+                )
+                raise FatalAPIError(msg) from exc
+            except StreamUnavailableError as exc:
+                self.logger.warning(
+                    "Stream '%s' is not available for %s: GitLab returned null for %s "
+                    "(likely cause: %s). Skipped; its bookmark stays where it was.",
+                    self.name,
+                    scope,
+                    exc.field,
+                    _UNAVAILABLE_CAUSE[scope.type],
+                )
+                return
+            yield from records
+            self.logger.info(
+                "%s: %s, %s: %d records in %.1f s%s",
+                self.name,
+                scope,
+                window.day,
+                len(records),
+                time.monotonic() - started,
+                "" if window.complete else " (day not over: not bookmarked)",
+            )
+            if window.complete:
+                self._bookmark_through(context, window)
+
+    def _bookmark_through(self, context: Context, window: DayWindow) -> None:
+        """Move the scope's bookmark past a complete day and write STATE."""
+        state = self.get_context_state(context)
+        value = self.bookmark_value(window)
+        current = state.get("replication_key_value")
+        if current and parse_instant(current) >= parse_instant(value):
+            return
+        state["replication_key"] = self.replication_key
+        state["replication_key_value"] = value
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def _increment_stream_state(
+        self, latest_record: Record, *, context: Context | None = None
+    ) -> None:
+        """Records do not move the bookmark: completed days do (``_bookmark_through``).
+
+        The SDK would set it to each record's timestamp, which would move it back
+        during the lookback and forward into days not yet complete.
+        """

@@ -1,0 +1,58 @@
+"""tap-gitlab-duo: settings, scopes and the list of streams."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import pendulum
+from singer_sdk import Stream, Tap
+from singer_sdk.exceptions import ConfigValidationError
+
+from tap_gitlab_duo.client import DuoStream
+from tap_gitlab_duo.preflight import check_access
+from tap_gitlab_duo.scopes import Scope, configured_scopes
+from tap_gitlab_duo.settings import CONFIG_SCHEMA, check_config
+from tap_gitlab_duo.streams import AiUsageEventsStream, CodeSuggestionEventsStream
+
+STREAM_TYPES: tuple[type[DuoStream], ...] = (
+    CodeSuggestionEventsStream,
+    AiUsageEventsStream,
+)
+
+
+class TapGitlabDuo(Tap):
+    """GitLab Duo (AI) usage analytics from the GitLab GraphQL API."""
+
+    name = "tap-gitlab-duo"
+    config_jsonschema = CONFIG_SCHEMA
+
+    @cached_property
+    def sync_started_at(self) -> pendulum.DateTime:
+        """One "now" for the whole run, so every stream plans the same days."""
+        return pendulum.now("UTC")
+
+    @cached_property
+    def scopes(self) -> list[Scope]:
+        return configured_scopes(self.config)
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        errors = super()._validate_config(raise_errors=raise_errors)
+        if errors:
+            return errors
+        errors = check_config(self.config, now=self.sync_started_at)
+        if errors and raise_errors:
+            raise ConfigValidationError("Config validation failed", errors=errors)
+        for error in errors:
+            self.logger.warning(error)
+        return errors
+
+    def check_access_once(self, transport: DuoStream) -> None:
+        """Check the token and every scope before the first record of the run."""
+        if not self._access_checked:
+            check_access(transport, self.scopes)
+            self._access_checked = True
+
+    _access_checked = False
