@@ -6,6 +6,7 @@ the scope types they serve) and how a node becomes a record.
 
 from __future__ import annotations
 
+import contextlib
 import typing as t
 from functools import cached_property
 from http import HTTPStatus
@@ -18,18 +19,39 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 from tap_gitlab_duo import schemas
-from tap_gitlab_duo.graphql_response import connection, payload
+from tap_gitlab_duo.graphql_response import (
+    ScopeNotFoundError,
+    StreamUnavailableError,
+    connection,
+    payload,
+)
 from tap_gitlab_duo.pagination import PageInfoPaginator
 from tap_gitlab_duo.queries import Operation, load_operation
-from tap_gitlab_duo.scopes import Scope
+from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
 SCHEMAS = SchemaDirectory(schemas)
 
+_NEEDS_DUO_ANALYTICS = (
+    "the {kind} needs Premium or Ultimate with GitLab Duo, and the token's user at least "
+    "the Reporter role (before GitLab 18.7 also a Duo Enterprise seat)"
+)
+UNAVAILABLE_CAUSE = {
+    GROUP: _NEEDS_DUO_ANALYTICS.format(kind="group"),
+    PROJECT: _NEEDS_DUO_ANALYTICS.format(kind="project"),
+    INSTANCE: "instance-wide data needs an administrator's token and GitLab 18.7 or later",
+}
+
 # Words GitLab uses when it stops a query that ran too long (HTTP 200 + errors).
 _TIMEOUT_MARKERS = ("timeout", "timed out")
+# Words of GitLab's answers that mean "not for you here", not "your query is wrong".
+_DENIED_MARKERS = (
+    "you don't have permission",
+    "not available for this resource",
+    "can only be queried on a root namespace",
+)
 
 
 def _version() -> str:
@@ -134,6 +156,35 @@ class DuoStream(GraphQLStream):
 
     # --- error policy -----------------------------------------------------------
 
+    def unavailable_cause(self, scope: Scope) -> str:
+        """The likely reason GitLab answers this stream and scope with null."""
+        return UNAVAILABLE_CAUSE[scope.type]
+
+    @contextlib.contextmanager
+    def scope_errors(self, scope: Scope) -> t.Iterator[None]:
+        """Turn GitLab's nulls for one scope into a fatal error or a skip with a warning.
+
+        A missing group or project is a configuration error; a null on the way to the
+        data means this stream is not available there, and the rest of the sync goes on.
+        """
+        try:
+            yield
+        except ScopeNotFoundError as exc:
+            msg = (
+                f"{scope.type.capitalize()} '{scope.path}' was not found, or the token "
+                f"cannot see it: check '{scope.type}_paths' and the token's access."
+            )
+            raise FatalAPIError(msg) from exc
+        except StreamUnavailableError as exc:
+            self.logger.warning(
+                "Stream '%s' is not available for %s: %s (likely cause: %s). Skipped; "
+                "its bookmark stays where it was.",
+                self.name,
+                scope,
+                exc.detail,
+                self.unavailable_cause(scope),
+            )
+
     def validate_response(self, response: requests.Response) -> None:
         """Classify every answer once: retriable, fatal, or fine."""
         status = response.status_code
@@ -166,6 +217,8 @@ class DuoStream(GraphQLStream):
         messages = "; ".join(_describe_error(e) for e in errors)
         if any(marker in messages.lower() for marker in _TIMEOUT_MARKERS):
             raise RetriableAPIError(f"GitLab timed out: {messages}", response)
+        if all(_is_denial(e) for e in errors):
+            raise StreamUnavailableError(f"GitLab answered: {messages}")
         msg = f"GitLab returned errors: {messages}"
         raise FatalAPIError(msg)
 
@@ -186,6 +239,11 @@ def graphql_body(operation: Operation, variables: dict[str, t.Any]) -> dict[str,
         "operationName": operation.name,
         "variables": {k: v for k, v in variables.items() if k in operation.variables},
     }
+
+
+def _is_denial(error: t.Any) -> bool:
+    message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+    return any(marker in message.lower() for marker in _DENIED_MARKERS)
 
 
 def _describe_error(error: t.Any) -> str:

@@ -21,11 +21,14 @@ class ScopeNotFoundError(Exception):
 
 
 class StreamUnavailableError(Exception):
-    """A field on the way to the data came back null: not licensed, not authorized."""
+    """GitLab will not serve this stream for a scope: not licensed, not authorized.
 
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
+    ``detail`` says what GitLab answered, e.g. "GitLab returned null for aiUsageData".
+    """
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
 
 
 def payload(response: requests.Response) -> dict[str, t.Any]:
@@ -60,7 +63,7 @@ def connection(response: requests.Response) -> dict[str, t.Any]:
         return found
     if "scope" in data and data["scope"] is None:
         raise ScopeNotFoundError
-    raise StreamUnavailableError(_first_null_field(data) or "data")
+    raise StreamUnavailableError(f"GitLab returned null for {_first_null_field(data) or 'data'}")
 
 
 def _first_null_field(data: t.Any, prefix: str = "") -> str | None:

@@ -14,6 +14,7 @@ import urllib.parse
 import pendulum
 from singer_sdk import typing as th
 
+from tap_gitlab_duo.periods import DAY, PERIODS
 from tap_gitlab_duo.scopes import configured_scopes, overlapping_pairs
 from tap_gitlab_duo.windows import parse_instant
 
@@ -107,6 +108,17 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "metric_periods",
+        th.ArrayType(th.StringType),
+        default=["day"],
+        title="Metric periods",
+        description=(
+            "Periods of ai_metrics and ai_user_metrics rows: any of day, week (ISO, "
+            "Monday first) and month. Distinct counts and ratios cannot be summed from "
+            "days, so add week or month to report on those."
+        ),
+    ),
+    th.Property(
         "page_size",
         th.IntegerType,
         default=MAX_PAGE_SIZE,
@@ -154,6 +166,12 @@ def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> li
     errors = _check_api_url(config)
     errors += _check_paths(config)
     errors += _check_dates(config, now=now)
+    periods = config.get("metric_periods") or [DAY]
+    unknown = [p for p in periods if p not in PERIODS]
+    if unknown:
+        errors.append(
+            f"Setting 'metric_periods' has {unknown}: use any of {list(PERIODS)}."
+        )
     for name, (low, high) in _RANGES.items():
         value = config.get(name)
         if value is not None and not low <= value <= high:

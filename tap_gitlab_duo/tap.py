@@ -12,11 +12,20 @@ from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.preflight import check_access
 from tap_gitlab_duo.scopes import Scope, configured_scopes
 from tap_gitlab_duo.settings import CONFIG_SCHEMA, check_config
-from tap_gitlab_duo.streams import AiUsageEventsStream, CodeSuggestionEventsStream
+from tap_gitlab_duo.streams import (
+    AiMetricsStream,
+    AiUsageEventsStream,
+    AiUserMetricsStream,
+    CodeSuggestionEventsStream,
+    DuoSeatAssignmentsStream,
+)
 
 STREAM_TYPES: tuple[type[DuoStream], ...] = (
     CodeSuggestionEventsStream,
     AiUsageEventsStream,
+    AiUserMetricsStream,
+    AiMetricsStream,
+    DuoSeatAssignmentsStream,
 )
 
 

@@ -29,14 +29,11 @@ def test_repository_schema_is_the_reference_schema() -> None:
 
 
 def test_there_are_query_files() -> None:
-    assert {"ai_usage_events.graphql", "code_suggestion_events.graphql", "scopes.graphql"} <= set(
-        query_files()
-    )
+    expected = {f"{stream_type.query_file}" for stream_type in STREAM_TYPES}
+    assert expected | {"scopes.graphql"} == set(query_files())
 
 
-@pytest.mark.parametrize(
-    "file_name", ["ai_usage_events.graphql", "code_suggestion_events.graphql", "scopes.graphql"]
-)
+@pytest.mark.parametrize("file_name", query_files())
 def test_query_file_validates_against_gitlab_schema(schema, file_name: str) -> None:  # type: ignore[no-untyped-def]
     errors = validate(schema, load_document(file_name))
     assert errors == []

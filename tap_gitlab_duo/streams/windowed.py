@@ -12,28 +12,15 @@ import time
 import typing as t
 
 import pendulum
-from singer_sdk.exceptions import FatalAPIError
 
 from tap_gitlab_duo.client import DuoStream
-from tap_gitlab_duo.graphql_response import ScopeNotFoundError, StreamUnavailableError
-from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
+from tap_gitlab_duo.graphql_response import StreamUnavailableError
+from tap_gitlab_duo.scopes import Scope
 from tap_gitlab_duo.settings import default_start_date
 from tap_gitlab_duo.windows import DayWindow, parse_instant, plan_days
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
-
-_UNAVAILABLE_CAUSE = {
-    GROUP: (
-        "the group needs Premium or Ultimate with GitLab Duo, and the token's user at "
-        "least the Reporter role (before GitLab 18.7 also a Duo Enterprise seat)"
-    ),
-    PROJECT: (
-        "the project needs Premium or Ultimate with GitLab Duo, and the token's user at "
-        "least the Reporter role (before GitLab 18.7 also a Duo Enterprise seat)"
-    ),
-    INSTANCE: "instance-wide events need an administrator's token and GitLab 18.7 or later",
-}
 
 
 class DayWindowStream(DuoStream):
@@ -105,39 +92,33 @@ class DayWindowStream(DuoStream):
             raise ValueError(msg)
         self._tap.check_access_once(self)  # type: ignore[attr-defined]
         scope = Scope.from_context(context)
-        windows = self.windows(context)
-        for index, window in enumerate(windows):
-            started = time.monotonic()
-            try:
+        with self.scope_errors(scope):
+            reason = self.unavailable_reason(context)
+            if reason is not None:
+                raise StreamUnavailableError(reason)
+            windows = self.windows(context)
+            for index, window in enumerate(windows):
+                started = time.monotonic()
                 records = self.read_day(context, window, last=index == len(windows) - 1)
-            except ScopeNotFoundError as exc:
-                msg = (
-                    f"{scope.type.capitalize()} '{scope.path}' was not found, or the token "
-                    f"cannot see it: check '{scope.type}_paths' and the token's access."
-                )
-                raise FatalAPIError(msg) from exc
-            except StreamUnavailableError as exc:
-                self.logger.warning(
-                    "Stream '%s' is not available for %s: GitLab returned null for %s "
-                    "(likely cause: %s). Skipped; its bookmark stays where it was.",
-                    self.name,
-                    scope,
-                    exc.field,
-                    _UNAVAILABLE_CAUSE[scope.type],
-                )
-                return
-            yield from records
-            self.logger.info(
-                "%s: %s, %s: %d records in %.1f s%s",
-                self.name,
-                scope,
-                window.day,
-                len(records),
-                time.monotonic() - started,
-                "" if window.complete else " (day not over: not bookmarked)",
-            )
-            if window.complete:
-                self._bookmark_through(context, window)
+                yield from records
+                self.log_window(scope, window, len(records), time.monotonic() - started)
+                if window.complete:
+                    self._bookmark_through(context, window)
+
+    def unavailable_reason(self, context: Context) -> str | None:
+        """Why GitLab cannot serve this stream for a scope, found by a probe; or None."""
+        return None
+
+    def log_window(self, scope: Scope, window: DayWindow, count: int, seconds: float) -> None:
+        self.logger.info(
+            "%s: %s, %s: %d records in %.1f s%s",
+            self.name,
+            scope,
+            window.day,
+            count,
+            seconds,
+            "" if window.complete else " (day not over: not bookmarked)",
+        )
 
     def _bookmark_through(self, context: Context, window: DayWindow) -> None:
         """Move the scope's bookmark past a complete day and write STATE."""
