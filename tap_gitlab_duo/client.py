@@ -28,6 +28,7 @@ from tap_gitlab_duo.graphql_response import (
 from tap_gitlab_duo.pagination import PageInfoPaginator
 from tap_gitlab_duo.queries import Operation, load_operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
+from tap_gitlab_duo.throttle import RequestGate, retry_waits, server_wait_seconds
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
@@ -52,6 +53,18 @@ _DENIED_MARKERS = (
     "not available for this resource",
     "can only be queried on a root namespace",
 )
+
+
+# When a 429 carries no usable header, wait this long (GitLab's windows are a minute).
+DEFAULT_THROTTLE_SECONDS = 60.0
+
+
+class ThrottledError(RetriableAPIError):
+    """HTTP 429: retried after the wait GitLab asked for, by every worker."""
+
+    def __init__(self, message: str, response: requests.Response, wait_seconds: float) -> None:
+        super().__init__(message, response)
+        self.wait_seconds = wait_seconds
 
 
 def _version() -> str:
@@ -97,6 +110,27 @@ class DuoStream(GraphQLStream):
     @property
     def page_size(self) -> int:
         return int(self.config.get("page_size", 100))
+
+    @property
+    def requests_session(self) -> requests.Session:
+        if not self._requests_session:
+            session = requests.Session()
+            # One pooled connection per concurrent worker; no proxy or netrc surprises
+            # beyond what requests does by default.
+            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, self.concurrency))
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            session.verify = self.config.get("ca_bundle") or True
+            self._requests_session = session
+        return self._requests_session
+
+    @property
+    def concurrency(self) -> int:
+        return int(self.config.get("concurrency", 4))
+
+    @property
+    def request_gate(self) -> RequestGate:
+        return t.cast("RequestGate", self._tap.request_gate)  # type: ignore[attr-defined]
 
     @property
     def partitions(self) -> list[dict[str, t.Any]]:
@@ -154,7 +188,35 @@ class DuoStream(GraphQLStream):
         response = self.request_decorator(self._request)(prepared, None)
         return payload(response)
 
+    def _request(
+        self, prepared_request: requests.PreparedRequest, context: Context | None
+    ) -> requests.Response:
+        # Every attempt, retries included, waits for its turn at the shared gate.
+        self.request_gate.wait_turn()
+        return super()._request(prepared_request, context)
+
     # --- error policy -----------------------------------------------------------
+
+    def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
+        return retry_waits(float(self.config.get("max_backoff_seconds", 60)))
+
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries", 5)) + 1
+
+    def backoff_handler(self, details: t.Any) -> None:
+        # The SDK's handler prints the call's arguments; say what matters instead.
+        exception = details.get("exception")
+        context = (details.get("args") or (None, None))[-1]
+        where = _describe_context(context) if isinstance(context, dict) else ""
+        self.logger.warning(
+            "Retrying %s%s in %.1f s (attempt %d of %d): %s",
+            self.name,
+            where,
+            details.get("wait", 0.0),
+            details.get("tries", 0),
+            self.backoff_max_tries(),
+            exception,
+        )
 
     def unavailable_cause(self, scope: Scope) -> str:
         """The likely reason GitLab answers this stream and scope with null."""
@@ -205,6 +267,12 @@ class DuoStream(GraphQLStream):
         if status == HTTPStatus.NOT_FOUND:
             msg = f"No GraphQL endpoint at {self.url_base} (HTTP 404): check 'api_url'."
             raise FatalAPIError(msg)
+        if status == HTTPStatus.TOO_MANY_REQUESTS:
+            wait = server_wait_seconds(response)
+            wait = DEFAULT_THROTTLE_SECONDS if wait is None else wait
+            self.request_gate.pause_for(wait)
+            msg = f"GitLab rate limit reached (HTTP 429): waiting {wait:.0f} s as it asks"
+            raise ThrottledError(msg, response, wait)
         super().validate_response(response)
         try:
             body = payload(response)
@@ -239,6 +307,14 @@ def graphql_body(operation: Operation, variables: dict[str, t.Any]) -> dict[str,
         "operationName": operation.name,
         "variables": {k: v for k, v in variables.items() if k in operation.variables},
     }
+
+
+def _describe_context(context: dict[str, t.Any]) -> str:
+    scope = Scope.from_context(context) if "scope_type" in context else None
+    text = f" for {scope}" if scope else ""
+    if "start_date" in context:
+        text += f", window {context['start_date']}..{context['end_date']}"
+    return text
 
 
 def _is_denial(error: t.Any) -> bool:

@@ -10,6 +10,7 @@ import ipaddress
 import re
 import typing as t
 import urllib.parse
+from pathlib import Path
 
 import pendulum
 from singer_sdk import typing as th
@@ -135,6 +136,55 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "concurrency",
+        th.IntegerType,
+        default=4,
+        title="Concurrency",
+        description=(
+            "Day windows fetched at once per scope, 1 to 32. Records are still emitted in "
+            "day order and state only covers days fully emitted."
+        ),
+    ),
+    th.Property(
+        "requests_per_minute",
+        th.IntegerType,
+        default=0,
+        title="Requests per minute",
+        description=(
+            "Cap on requests per minute for the whole run, for tokens shared with other "
+            "tools; 0 for no cap. HTTP 429 answers are honoured either way."
+        ),
+    ),
+    th.Property(
+        "max_retries",
+        th.IntegerType,
+        default=5,
+        title="Max retries",
+        description=(
+            "Retries of one request after HTTP 429, 5xx, timeouts, dropped connections or "
+            "GitLab timeout errors, 0 to 20."
+        ),
+    ),
+    th.Property(
+        "max_backoff_seconds",
+        th.IntegerType,
+        default=60,
+        title="Max backoff",
+        description=(
+            "Longest wait between retries in seconds, 1 to 600, unless GitLab asks for "
+            "longer (Retry-After), which is always honoured."
+        ),
+    ),
+    th.Property(
+        "ca_bundle",
+        th.StringType,
+        title="CA bundle",
+        description=(
+            "Path to a PEM file of certificate authorities for an instance with a private "
+            "CA. TLS certificates are always verified."
+        ),
+    ),
+    th.Property(
         "allow_http",
         th.BooleanType,
         default=False,
@@ -158,20 +208,28 @@ _RANGES: dict[str, tuple[int, int]] = {
     "lookback_days": (0, 90),
     "page_size": (1, MAX_PAGE_SIZE),
     "request_timeout": (5, 600),
+    "concurrency": (1, 32),
+    "requests_per_minute": (0, 100_000),
+    "max_retries": (0, 20),
+    "max_backoff_seconds": (1, 600),
 }
 
 
 def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> list[str]:
     """Every problem with the settings, one line each; empty when they are usable."""
     errors = _check_api_url(config)
+    ca_bundle = config.get("ca_bundle")
+    if ca_bundle and not Path(ca_bundle).is_file():
+        errors.append(
+            f"Setting 'ca_bundle' is {ca_bundle!r}, which is not a file: give the path of a "
+            "PEM file."
+        )
     errors += _check_paths(config)
     errors += _check_dates(config, now=now)
     periods = config.get("metric_periods") or [DAY]
     unknown = [p for p in periods if p not in PERIODS]
     if unknown:
-        errors.append(
-            f"Setting 'metric_periods' has {unknown}: use any of {list(PERIODS)}."
-        )
+        errors.append(f"Setting 'metric_periods' has {unknown}: use any of {list(PERIODS)}.")
     for name, (low, high) in _RANGES.items():
         value = config.get(name)
         if value is not None and not low <= value <= high:

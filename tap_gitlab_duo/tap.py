@@ -19,6 +19,7 @@ from tap_gitlab_duo.streams import (
     CodeSuggestionEventsStream,
     DuoSeatAssignmentsStream,
 )
+from tap_gitlab_duo.throttle import RequestGate
 
 STREAM_TYPES: tuple[type[DuoStream], ...] = (
     CodeSuggestionEventsStream,
@@ -39,6 +40,11 @@ class TapGitlabDuo(Tap):
     def sync_started_at(self) -> pendulum.DateTime:
         """One "now" for the whole run, so every stream plans the same days."""
         return pendulum.now("UTC")
+
+    @cached_property
+    def request_gate(self) -> RequestGate:
+        """Shared by every stream and worker: GitLab's pauses and the rate cap."""
+        return RequestGate(int(self.config.get("requests_per_minute") or 0))
 
     @cached_property
     def scopes(self) -> list[Scope]:

@@ -8,8 +8,11 @@ unfinished day of its scope.
 
 from __future__ import annotations
 
+import itertools
 import time
 import typing as t
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pendulum
 
@@ -96,14 +99,45 @@ class DayWindowStream(DuoStream):
             reason = self.unavailable_reason(context)
             if reason is not None:
                 raise StreamUnavailableError(reason)
-            windows = self.windows(context)
-            for index, window in enumerate(windows):
-                started = time.monotonic()
-                records = self.read_day(context, window, last=index == len(windows) - 1)
+            for window, records, seconds in self.read_days(context, self.windows(context)):
                 yield from records
-                self.log_window(scope, window, len(records), time.monotonic() - started)
+                self.log_window(scope, window, len(records), seconds)
                 if window.complete:
                     self._bookmark_through(context, window)
+
+    def read_days(
+        self, context: Context, windows: list[DayWindow]
+    ) -> t.Iterator[tuple[DayWindow, list[dict[str, t.Any]], float]]:
+        """Each window's records, in window order, fetched up to ``concurrency`` at once.
+
+        At most ``concurrency`` windows are in flight or waiting to be emitted, so memory
+        stays bounded whatever the range. A failure surfaces when its window's turn
+        comes, after every earlier window was emitted and bookmarked.
+        """
+        last = len(windows) - 1
+
+        def read(index: int) -> tuple[list[dict[str, t.Any]], float]:
+            started = time.monotonic()
+            records = self.read_day(context, windows[index], last=index == last)
+            return records, time.monotonic() - started
+
+        if self.concurrency <= 1 or len(windows) <= 1:
+            for index, window in enumerate(windows):
+                yield (window, *read(index))
+            return
+        pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"{self.name}-window")
+        try:
+            pending: deque[Future[tuple[list[dict[str, t.Any]], float]]] = deque()
+            upcoming = iter(range(len(windows)))
+            for index in itertools.islice(upcoming, self.concurrency):
+                pending.append(pool.submit(read, index))
+            for window in windows:
+                records, seconds = pending.popleft().result()
+                for index in itertools.islice(upcoming, 1):
+                    pending.append(pool.submit(read, index))
+                yield window, records, seconds
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def unavailable_reason(self, context: Context) -> str | None:
         """Why GitLab cannot serve this stream for a scope, found by a probe; or None."""
