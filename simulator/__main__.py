@@ -1,0 +1,103 @@
+"""`python -m simulator`: run the GitLab simulator until SIGTERM or SIGINT.
+
+The first line on stdout is `GITLAB_SIMULATOR_URL=http://<host>:<port>`, so a parent process
+can start it on port 0 and read where it listens; a summary goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import date
+from types import FrameType
+
+from simulator.app import Simulator
+from simulator.auth import ADMIN_TOKEN, GUEST_TOKEN, OUTSIDER_TOKEN, OWNER_TOKEN, REPORTER_TOKEN
+from simulator.config import SimulatorConfig
+from simulator.settings import END_DATE_MODES
+
+
+def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
+    parser = argparse.ArgumentParser(
+        prog="python -m simulator",
+        description="A local GitLab GraphQL API serving simulated GitLab Duo usage events.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=0, help="port; 0 picks a free one")
+    parser.add_argument("--seed", type=int, default=42, help="seed of the generated data")
+    parser.add_argument(
+        "--end-date",
+        type=date.fromisoformat,
+        default=None,
+        help="last day with events, YYYY-MM-DD (default: today, UTC)",
+    )
+    parser.add_argument("--days", type=int, default=45, help="number of days with events")
+    parser.add_argument(
+        "--events-per-day", type=int, default=1500, help="average number of events per day"
+    )
+    parser.add_argument(
+        "--end-date-mode",
+        choices=END_DATE_MODES,
+        default="exclusive",
+        help="how an explicit endDate is compared (GitLab's code: exclusive)",
+    )
+    parser.add_argument(
+        "--no-clickhouse",
+        dest="clickhouse",
+        action="store_false",
+        help="run without ClickHouse: aiMetrics is null and aiUserMetrics empty, silently",
+    )
+    args = parser.parse_args(argv)
+    try:
+        return SimulatorConfig(
+            host=args.host,
+            port=args.port,
+            seed=args.seed,
+            end_date=args.end_date,
+            days=args.days,
+            events_per_day=args.events_per_day,
+            end_date_mode=args.end_date_mode,
+            clickhouse=args.clickhouse,
+        )
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    simulator = Simulator(_parse_args(argv))
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    simulator.start()
+    print(f"GITLAB_SIMULATOR_URL={simulator.url}", flush=True)
+    spec = simulator.dataset.spec
+    print(
+        f"GitLab simulator on {simulator.url} (POST {simulator.graphql_url})\n"
+        f"  data: seed {spec.seed}, {spec.days} days {spec.first_date}..{spec.end_date}, "
+        f"~{spec.events_per_day} events/day, end-date mode {simulator.settings.end_date_mode}, "
+        f"ClickHouse {'on' if simulator.settings.clickhouse else 'off'}\n"
+        f"  groups: {', '.join(n.full_path for n in simulator.org.namespaces if n.kind == 'group')}"
+        f"; {sum(n.kind == 'project' for n in simulator.org.namespaces)} projects; "
+        f"{len(simulator.org.users)} users\n"
+        f"  tokens: {ADMIN_TOKEN} (admin), {OWNER_TOKEN}, {REPORTER_TOKEN}, {GUEST_TOKEN}, "
+        f"{OUTSIDER_TOKEN}\n"
+        f"  control: {simulator.url}/-/simulator/{{health,info,truth,stats,settings,events,seats}}",
+        file=sys.stderr,
+        flush=True,
+    )
+    # Wake up now and then: signal handlers run in the main thread between waits.
+    while not stop.wait(0.5):
+        pass
+    simulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
