@@ -238,7 +238,7 @@ def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> li
 
 
 def _check_api_url(config: t.Mapping[str, t.Any]) -> list[str]:
-    url = config.get("api_url") or DEFAULT_API_URL
+    url = config.get("api_url", DEFAULT_API_URL)
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         return [f"Setting 'api_url' is not a URL ({url!r}): use e.g. https://gitlab.example.com."]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from functools import cached_property
 
+import click
 import pendulum
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_gitlab_duo.cli import TapCommand
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.preflight import check_access
 from tap_gitlab_duo.scopes import Scope, configured_scopes
@@ -49,6 +51,18 @@ class TapGitlabDuo(Tap):
     @cached_property
     def scopes(self) -> list[Scope]:
         return configured_scopes(self.config)
+
+    @classmethod
+    def get_singer_command(cls) -> click.Command:
+        command = super().get_singer_command()
+        return TapCommand(
+            name=command.name,
+            callback=command.callback,
+            params=command.params,
+            context_settings=command.context_settings,
+            help=command.help,
+            logger=cls.logger,
+        )
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

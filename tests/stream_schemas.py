@@ -52,8 +52,9 @@ def ai_user_metrics() -> dict[str, t.Any]:
             ),
         },
         "username": {"type": ["string", "null"], "description": "Username at extraction time."},
-        **node_properties("ai_user_metrics.graphql", "AiUserMetricsPage", into="nodes",
-                          skip=("user",)),
+        **node_properties(
+            "ai_user_metrics.graphql", "AiUserMetricsPage", into="nodes", skip=("user",)
+        ),
     }
     return _schema(["scope_type", "scope_path", "period", "date", "user_id"], properties)
 

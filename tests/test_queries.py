@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import GraphQLSchema, build_schema, parse, validate
 
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.queries import load_document, load_operation, query_files
@@ -18,7 +18,7 @@ SHARED_SCHEMA = (
 
 
 @pytest.fixture(scope="module")
-def schema():  # type: ignore[no-untyped-def]
+def schema() -> GraphQLSchema:
     return build_schema(SCHEMA_FILE.read_text())
 
 
@@ -34,15 +34,15 @@ def test_there_are_query_files() -> None:
 
 
 @pytest.mark.parametrize("file_name", query_files())
-def test_query_file_validates_against_gitlab_schema(schema, file_name: str) -> None:  # type: ignore[no-untyped-def]
+def test_query_file_validates_against_gitlab_schema(schema: GraphQLSchema, file_name: str) -> None:
     errors = validate(schema, load_document(file_name))
     assert errors == []
 
 
 @pytest.mark.parametrize("stream_type", STREAM_TYPES)
 def test_each_operation_alone_is_valid_and_has_no_comments(
-    schema, stream_type: type[DuoStream]
-) -> None:  # type: ignore[no-untyped-def]
+    schema: GraphQLSchema, stream_type: type[DuoStream]
+) -> None:
     for operation_name in stream_type.operations.values():
         operation = load_operation(stream_type.query_file, operation_name)
         assert "#" not in operation.text
@@ -57,7 +57,7 @@ def test_unknown_operation_is_an_error() -> None:
         load_operation("scopes.graphql", "Nope")
 
 
-def test_a_field_gitlab_lacks_fails_validation(schema) -> None:  # type: ignore[no-untyped-def]
+def test_a_field_gitlab_lacks_fails_validation(schema: GraphQLSchema) -> None:
     # Guards the guard: validation really rejects what GitLab would reject.
     bad = parse('query { group(fullPath: "a") { aiUsageData { all { nodes { id } } } } }')
     assert validate(schema, bad)

@@ -34,6 +34,12 @@ class DuoSeatAssignmentsStream(DuoStream):
     primary_keys = ("scope_type", "scope_path", "snapshot_date", "add_on_type", "user_id")
     replication_key = None
 
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # An ACTIVATE_VERSION would make the target soft-delete every earlier snapshot
+        # day; the history of who held a seat is the point of this stream.
+        return False
+
     def unavailable_cause(self, scope: Scope) -> str:
         if scope.type == INSTANCE:
             return "self-managed seat assignments need an administrator's token"

@@ -15,6 +15,8 @@ from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pendulum
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.graphql_response import StreamUnavailableError
@@ -118,7 +120,10 @@ class DayWindowStream(DuoStream):
 
         def read(index: int) -> tuple[list[dict[str, t.Any]], float]:
             started = time.monotonic()
-            records = self.read_day(context, windows[index], last=index == last)
+            try:
+                records = self.read_day(context, windows[index], last=index == last)
+            except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+                raise self.gave_up(context, windows[index], exc) from exc
             return records, time.monotonic() - started
 
         if self.concurrency <= 1 or len(windows) <= 1:
@@ -138,6 +143,16 @@ class DayWindowStream(DuoStream):
                 yield window, records, seconds
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
+
+    def gave_up(self, context: Context, window: DayWindow, error: Exception) -> FatalAPIError:
+        """The final failure of a window after every retry, saying what to do next."""
+        msg = (
+            f"Stream '{self.name}' gave up on {Scope.from_context(context)}, day "
+            f"{window.day}, after {self.backoff_max_tries()} attempts: {error}. Days "
+            "before it are saved in the state; run again to resume from there (raise "
+            "'max_retries' or 'request_timeout' if GitLab is slow)."
+        )
+        return FatalAPIError(msg)
 
     def unavailable_reason(self, context: Context) -> str | None:
         """Why GitLab cannot serve this stream for a scope, found by a probe; or None."""
