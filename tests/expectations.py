@@ -49,6 +49,19 @@ def emitted(
     )
 
 
+def selected(value: t.Any, schema: dict[str, t.Any]) -> t.Any:
+    """Only what a stream's schema has: the simulator's truth also carries unselected fields."""
+    if isinstance(value, dict) and "properties" in schema:
+        return {
+            k: selected(v, schema["properties"][k])
+            for k, v in value.items()
+            if k in schema["properties"]
+        }
+    if isinstance(value, list) and "items" in schema:
+        return [selected(v, schema["items"]) for v in value]
+    return value
+
+
 def describe_difference(want: Counter[Row], got: Counter[Row]) -> str:
     missing, extra = want - got, got - want
     return (

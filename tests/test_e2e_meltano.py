@@ -26,6 +26,9 @@ import pytest
 import requests
 from psycopg import sql
 
+from tap_gitlab_duo.records import snake_keys
+from tap_gitlab_duo.values import parse_gid
+from tests.expectations import selected
 from tests.support.meltano import REPO_ROOT, STATE_ID, MeltanoProject
 from tests.support.postgres import EmbeddedPostgres, embedded_postgres
 
@@ -63,6 +66,10 @@ COMPARED_FIELDS = {
     "ai_usage_events": [],
 }
 INSTANCE_ONLY_FIELDS = ["namespace_path", "extras"]
+# The aggregate and seat streams, synced in the same runs: group scope only (the
+# instance scope serves events and seats).
+METRIC_STREAMS = ("ai_user_metrics", "ai_metrics")
+ALL_STREAMS = (*STREAM_SCOPES, *METRIC_STREAMS, "duo_seat_assignments")
 BASE_FIELDS = ["timestamp", "event", "user_id", "username"]
 
 Row = tuple[Any, ...]
@@ -275,7 +282,7 @@ def all_truth(simulator: Simulator, last: dt.date) -> dict[tuple[str, Scope], li
 def run_and_snapshot(project: MeltanoProject, postgres: EmbeddedPostgres, schema: str) -> Snapshot:
     started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
     project.run("run", "tap-gitlab-duo", "target-postgres")
-    rows = {stream: read_table(postgres, schema, stream) for stream in STREAM_SCOPES}
+    rows = {stream: read_table(postgres, schema, stream) for stream in ALL_STREAMS}
     return Snapshot(rows=rows, state=project.state(STATE_ID), started_at=started_at)
 
 
@@ -297,7 +304,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
                     "start_date": f"{START.isoformat()}T00:00:00Z",
                     "end_date": f"{FIRST_END.isoformat()}T00:00:00Z",
                     "lookback_days": LOOKBACK_DAYS,
-                    "_select": [f"{stream}.*" for stream in STREAM_SCOPES],
+                    "_select": [f"{stream}.*" for stream in ALL_STREAMS],
                 },
                 target_settings={
                     "sqlalchemy_url": postgres.sqlalchemy_url,
@@ -439,3 +446,78 @@ def test_meltano_environment_ignores_the_developer_shell(
     assert "TAP_GITLAB_DUO_PROJECT_PATHS" not in env
     assert "TARGET_POSTGRES_HOST" not in env
     assert env["MELTANO_DATABASE_URI"] == f"sqlite:///{tmp_path / 'meltano' / 'meltano.db'}"
+
+
+# --- aggregates and seats, loaded by the same runs ----------------------------------
+
+METRIC_KEYS = ("scope_type", "scope_path", "period", "date", "user_id", "username")
+
+
+def stream_schema(stream: str) -> dict[str, Any]:
+    from tests.test_schemas import committed
+
+    return committed(stream)
+
+
+def metric_columns(row: dict[str, Any], stream: str) -> dict[str, Any]:
+    """A loaded metric row as the record was: the stream's columns minus the key."""
+    properties = stream_schema(stream)["properties"]
+    return {
+        name: row[name].isoformat() if isinstance(row[name], dt.date) else row[name]
+        for name in properties
+        if name not in METRIC_KEYS
+    }
+
+
+@pytest.mark.parametrize("stream", METRIC_STREAMS)
+def test_metric_tables_equal_ground_truth_for_every_day(e2e: E2E, stream: str) -> None:
+    expected_keys = ["scope_type", "scope_path", "period", "date"]
+    if stream == "ai_user_metrics":
+        expected_keys.append("user_id")
+    assert primary_key_columns(e2e.postgres, e2e.schema, stream) == expected_keys
+    schema = stream_schema(stream)
+    compared = 0
+    for day in sorted(days(START, SECOND_END)):
+        rows = [r for r in e2e.second.rows[stream] if r["date"] == day and r["period"] == "day"]
+        params = {"scope_type": "group", "scope_path": GROUP, "start": day.isoformat(),
+                  "end": day.isoformat()}  # fmt: skip
+        want: list[Any]
+        got: list[Any]
+        if stream == "ai_metrics":
+            want = [
+                selected(
+                    snake_keys(
+                        e2e.simulator.get("/-/simulator/truth/ai-metrics", params)["metrics"]
+                    ),
+                    schema,
+                )
+            ]
+            got = [metric_columns(r, stream) for r in rows]
+        else:
+            nodes = e2e.simulator.get("/-/simulator/truth/ai-user-metrics", params)["nodes"]
+            want = sorted(
+                ((parse_gid((n.get("user") or {}).get("id")) or 0,
+                  selected(snake_keys({k: v for k, v in n.items() if k != "user"}), schema))
+                 for n in nodes),
+                key=lambda pair: pair[0],
+            )  # fmt: skip
+            got = sorted(((r["user_id"], metric_columns(r, stream)) for r in rows),
+                         key=lambda pair: pair[0])  # fmt: skip
+        assert got == want, f"{stream} {day}"
+        compared += len(want)
+    assert compared >= len(days(START, SECOND_END))
+
+
+def test_seat_snapshot_table_equals_ground_truth(e2e: E2E) -> None:
+    assert primary_key_columns(e2e.postgres, e2e.schema, "duo_seat_assignments") == [
+        "scope_type", "scope_path", "snapshot_date", "add_on_type", "user_id"]  # fmt: skip
+    for scope_type, scope in (("group", GROUP), ("instance", "")):
+        truth = e2e.simulator.get("/-/simulator/truth/seats", {"scope": scope})["seats"]
+        want = {(e["add_on_type"], e["user_id"]): e["assigned"] for e in truth}
+        rows = [r for r in e2e.second.rows["duo_seat_assignments"]
+                if (r["scope_type"], r["scope_path"]) == (scope_type, scope)]  # fmt: skip
+        got = {(r["add_on_type"], r["user_id"]): r["seat_assigned"] for r in rows}
+        assert got == want, scope_type
+        assert any(want.values())
+        # Both runs happened today: one snapshot day, upserted, not doubled.
+        assert len({r["snapshot_date"] for r in rows}) == 1

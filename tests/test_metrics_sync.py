@@ -10,6 +10,7 @@ import pytest
 
 from tap_gitlab_duo.records import snake_keys
 from tap_gitlab_duo.values import parse_gid
+from tests.expectations import selected
 from tests.simulator_process import SimulatorProcess, shared_simulator
 from tests.tap_runner import TapRun, base_config, bookmark_of, run_tap
 from tests.test_schemas import committed
@@ -62,19 +63,6 @@ def truth_metrics(
 
 
 KEY_FIELDS = ("scope_type", "scope_path", "period", "date", "user_id", "username")
-
-
-def selected(value: t.Any, schema: dict[str, t.Any]) -> t.Any:
-    """Only what the stream's schema has: the truth also carries unselected fields."""
-    if isinstance(value, dict) and "properties" in schema:
-        return {
-            k: selected(v, schema["properties"][k])
-            for k, v in value.items()
-            if k in schema["properties"]
-        }
-    if isinstance(value, list) and "items" in schema:
-        return [selected(v, schema["items"]) for v in value]
-    return value
 
 
 def metrics_only(record: dict[str, t.Any]) -> dict[str, t.Any]:
