@@ -55,6 +55,35 @@ def find_connection(data: t.Any) -> dict[str, t.Any] | None:
     return None
 
 
+def connection_path(data: t.Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
+    """The response keys leading to the paginated connection, or None."""
+    if not isinstance(data, dict):
+        return None
+    if "pageInfo" in data:
+        return prefix
+    for key, value in data.items():
+        if isinstance(value, dict) and (found := connection_path(value, (*prefix, key))):
+            return found
+    return None
+
+
+def errors_spare_the_data(body: dict[str, t.Any]) -> bool:
+    """Whether every error lies outside the connection being read (partial data).
+
+    An error inside it (a node, the connection itself) or on the way to it means rows
+    of the window may be missing or wrong: that is never "partial, carry on".
+    """
+    path = connection_path(body.get("data"))
+    if path is None:
+        return False
+    for error in body.get("errors") or ():
+        error_path = tuple(map(str, (error or {}).get("path") or ()))
+        shared = min(len(error_path), len(path))
+        if not error_path or error_path[:shared] == path[:shared]:
+            return False
+    return True
+
+
 def connection(response: requests.Response) -> dict[str, t.Any]:
     """The paginated connection of a response; raises when GitLab nulled the way to it."""
     data = payload(response).get("data") or {}
