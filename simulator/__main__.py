@@ -7,6 +7,7 @@ can start it on port 0 and read where it listens; a summary goes to stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -17,7 +18,15 @@ from types import FrameType
 from simulator.app import Simulator
 from simulator.auth import ADMIN_TOKEN, GUEST_TOKEN, OUTSIDER_TOKEN, OWNER_TOKEN, REPORTER_TOKEN
 from simulator.config import SimulatorConfig
+from simulator.faults import Fault, FaultError, parse_fault_spec
 from simulator.settings import END_DATE_MODES
+
+
+def _fault(spec: str) -> Fault:
+    try:
+        return parse_fault_spec(spec)
+    except FaultError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
@@ -50,6 +59,33 @@ def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
         action="store_false",
         help="run without ClickHouse: aiMetrics is null and aiUserMetrics empty, silently",
     )
+    parser.add_argument(
+        "--latency-ms", type=int, default=0, help="delay every GraphQL response by this much"
+    )
+    parser.add_argument(
+        "--latency-jitter-ms", type=int, default=0, help="plus a random delay up to this much"
+    )
+    parser.add_argument(
+        "--rate-limit-per-minute",
+        type=int,
+        default=0,
+        help="throttle GraphQL requests as GitLab does, with 429 (default 0: off)",
+    )
+    parser.add_argument(
+        "--rate-limit-period-seconds",
+        type=int,
+        default=60,
+        help="the throttle's window; it admits per-minute x period / 60 requests",
+    )
+    parser.add_argument(
+        "--fault",
+        dest="faults",
+        type=_fault,
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="inject a fault, e.g. rate_limit:count=3,retry_after=2 (repeatable; see README)",
+    )
     args = parser.parse_args(argv)
     try:
         return SimulatorConfig(
@@ -61,9 +97,29 @@ def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
             events_per_day=args.events_per_day,
             end_date_mode=args.end_date_mode,
             clickhouse=args.clickhouse,
+            latency_ms=args.latency_ms,
+            latency_jitter_ms=args.latency_jitter_ms,
+            rate_limit_per_minute=args.rate_limit_per_minute,
+            rate_limit_period_seconds=args.rate_limit_period_seconds,
+            faults=tuple(args.faults),
         )
     except ValueError as error:
         parser.error(str(error))
+
+
+def _knobs_line(simulator: Simulator) -> str:
+    """The latency, throttle and faults in force at start, if any."""
+    settings = simulator.settings
+    knobs = []
+    if settings.latency_ms or settings.latency_jitter_ms:
+        knobs.append(f"latency {settings.latency_ms}+{settings.latency_jitter_ms} ms")
+    if settings.rate_limit_per_minute:
+        knobs.append(
+            f"rate limit {settings.rate_limit_per_minute}/min "
+            f"(window {settings.rate_limit_period_seconds} s)"
+        )
+    knobs += [f"fault {json.dumps(fault)}" for fault in settings.faults.as_json()]
+    return f"  {'; '.join(knobs)}\n" if knobs else ""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{len(simulator.org.users)} users\n"
         f"  tokens: {ADMIN_TOKEN} (admin), {OWNER_TOKEN}, {REPORTER_TOKEN}, {GUEST_TOKEN}, "
         f"{OUTSIDER_TOKEN}\n"
+        f"{_knobs_line(simulator)}"
         f"  control: {simulator.url}/-/simulator/{{health,info,truth,stats,settings,events,seats}}",
         file=sys.stderr,
         flush=True,

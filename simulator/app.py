@@ -11,10 +11,12 @@ from typing import Any
 from simulator.auth import Viewer
 from simulator.config import SimulatorConfig
 from simulator.dataset import Dataset, DatasetSpec
+from simulator.echo import EchoLog
 from simulator.graphql_api import GraphQLService
 from simulator.late_events import generate_late_events, parse_event
 from simulator.metrics_truth import truth_ai_metrics, truth_ai_user_metrics, truth_seats
 from simulator.org import Organisation, build_organisation
+from simulator.rate_limiter import SlidingWindowLimiter
 from simulator.request_context import RequestContext
 from simulator.scopes import Scope, ScopeType
 from simulator.seats import AddOnPurchase, SeatLedger
@@ -46,12 +48,13 @@ class Simulator:
             self.org,
         )
         self.store = EventStore(self.dataset, cached_events=self.config.cached_events)
-        self.settings = RuntimeSettings(
-            end_date_mode=self.config.end_date_mode, clickhouse=self.config.clickhouse
-        )
+        self.settings = RuntimeSettings()
+        self.settings.update(self.config.initial_settings())
         self.seats = SeatLedger(self.org)
         self.activity = UserActivity(self.store)
         self.stats = RequestStats()
+        self.rate_limiter = SlidingWindowLimiter()
+        self.echo_log = EchoLog()
         self.graphql = GraphQLService()
         self._server: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None

@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from simulator.auth import TokenGrant, default_tokens
-from simulator.settings import END_DATE_MODES, EndDateMode
+from simulator.faults import Fault
+from simulator.settings import END_DATE_MODES, EndDateMode, RuntimeSettings
 from simulator.timeutil import utc_now
 
 
@@ -27,6 +28,12 @@ class SimulatorConfig:
     events_per_day: int = 1500
     end_date_mode: EndDateMode = "exclusive"
     clickhouse: bool = True  # the initial value of the runtime setting of the same name
+    # Initial values of the runtime settings of the same names (`settings.RuntimeSettings`).
+    latency_ms: int = 0
+    latency_jitter_ms: int = 0
+    rate_limit_per_minute: int = 0
+    rate_limit_period_seconds: int = 60
+    faults: tuple[Fault, ...] = ()
     tokens: Mapping[str, TokenGrant] = field(default_factory=default_tokens)
     clock: Callable[[], datetime] = utc_now
     cached_events: int = 1_000_000  # generated events kept in memory; the rest regenerate
@@ -42,6 +49,19 @@ class SimulatorConfig:
             raise ValueError(f"end_date_mode must be one of {', '.join(END_DATE_MODES)}")
         if self.cached_events < 0:
             raise ValueError("cached_events must not be negative")
+        RuntimeSettings().update(self.initial_settings())  # SettingsError is a ValueError
+
+    def initial_settings(self) -> dict[str, object]:
+        """The runtime settings a simulator starts with."""
+        return {
+            "end_date_mode": self.end_date_mode,
+            "clickhouse": self.clickhouse,
+            "latency_ms": self.latency_ms,
+            "latency_jitter_ms": self.latency_jitter_ms,
+            "rate_limit_per_minute": self.rate_limit_per_minute,
+            "rate_limit_period_seconds": self.rate_limit_period_seconds,
+            "faults": list(self.faults),
+        }
 
     def resolved_end_date(self) -> date:
         return self.end_date if self.end_date is not None else self.clock().date()

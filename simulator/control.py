@@ -1,4 +1,4 @@
-"""The control API under `/-/simulator/`: ground truth, late events, seats, stats, settings.
+"""The control API under `/-/simulator/`: ground truth, late events, seats, stats, settings, echo.
 
 Not part of GitLab; tests, the demo and the benchmarks use it to check and steer the
 simulator. Answers are JSON; a bad request gets 400 with `{"error": "..."}`.
@@ -206,6 +206,20 @@ def update_settings(simulator: Simulator, request: Request) -> Response:
     return json_response(200, simulator.settings.as_dict())
 
 
+def echo(simulator: Simulator, request: Request) -> Response:
+    """Record the request (credentials redacted): a redirect target for tests."""
+    return json_response(200, {"echo": True, "recorded": simulator.echo_log.record(request)})
+
+
+def echo_log(simulator: Simulator, _request: Request) -> Response:
+    return json_response(200, {"requests": simulator.echo_log.entries()})
+
+
+def reset_echo_log(simulator: Simulator, _request: Request) -> Response:
+    simulator.echo_log.clear()
+    return json_response(200, {"requests": []})
+
+
 def _answering_bad_requests(endpoint: ControlEndpoint) -> ControlEndpoint:
     def guarded(simulator: Simulator, request: Request) -> Response:
         try:
@@ -232,5 +246,9 @@ CONTROL_ENDPOINTS: dict[tuple[str, str], ControlEndpoint] = {
         ("POST", "stats/reset", reset_stats),
         ("GET", "settings", get_settings),
         ("POST", "settings", update_settings),
+        ("GET", "echo", echo),
+        ("POST", "echo", echo),
+        ("GET", "echo-log", echo_log),
+        ("POST", "echo-log/reset", reset_echo_log),
     )
 }

@@ -8,7 +8,7 @@ those too) and gets an array of results.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -77,12 +77,23 @@ class GraphQLService:
         # Clients send the same few queries page after page: validate each text once.
         self._prepare = lru_cache(maxsize=256)(self._parse_and_validate)
 
-    def run(self, body: object, context: RequestContext) -> JsonObject | list[JsonObject]:
+    def run(
+        self,
+        body: object,
+        context: RequestContext,
+        middleware: Callable[..., Any] | None = None,
+    ) -> JsonObject | list[JsonObject]:
+        """Execute the body; `middleware` (graphql-core's) wraps every field's resolver."""
         if isinstance(body, list):
-            return [self.run_one(operation, context) for operation in body]
-        return self.run_one(body, context)
+            return [self.run_one(operation, context, middleware) for operation in body]
+        return self.run_one(body, context, middleware)
 
-    def run_one(self, operation: object, context: RequestContext) -> JsonObject:
+    def run_one(
+        self,
+        operation: object,
+        context: RequestContext,
+        middleware: Callable[..., Any] | None = None,
+    ) -> JsonObject:
         try:
             query, variables, operation_name = _read_operation(operation)
         except _BadRequestError as error:
@@ -96,6 +107,7 @@ class GraphQLService:
             context_value=context,
             variable_values=variables,
             operation_name=operation_name,
+            middleware=[middleware] if middleware is not None else None,
         )
         assert isinstance(result, ExecutionResult)  # every resolver is synchronous
         return dict(result.formatted)

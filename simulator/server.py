@@ -49,6 +49,7 @@ class _Handler(BaseHTTPRequestHandler):
             query=dict(parse_qsl(url.query)),
             headers=self.headers,
             body=self.rfile.read(length) if length > 0 else b"",
+            query_string=url.query,
         )
         try:
             response = _route(self.server.simulator, request)
@@ -58,13 +59,24 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(response)
 
     def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers:
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
+        if response.delivery == "drop":  # no response at all: the client sees a disconnect
+            self.close_connection = True
+            return
+        try:
+            self.send_response(response.status)
+            if response.content_type is not None:
+                self.send_header("Content-Type", response.content_type)
+            self.send_header("Content-Length", str(len(response.body)))
+            for name, value in response.headers:
+                self.send_header(name, value)
+            self.end_headers()
+            if response.delivery == "truncate":
+                self.wfile.write(response.body[: len(response.body) // 2])
+                self.close_connection = True
+            else:
+                self.wfile.write(response.body)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a slow answer)
+            self.close_connection = True
 
 
 def _route(simulator: Simulator, request: Request) -> Response:

@@ -538,6 +538,11 @@ def test_settings_reject_unknown_knobs_and_values(fresh_sim: Simulator) -> None:
     assert requests.get(url, timeout=30).json() == {
         "end_date_mode": "exclusive",
         "clickhouse": True,
+        "latency_ms": 0,
+        "latency_jitter_ms": 0,
+        "rate_limit_per_minute": 0,
+        "rate_limit_period_seconds": 60,
+        "faults": [],
     }
 
 
@@ -920,7 +925,8 @@ def test_stats_count_requests_and_reset(fresh_sim: Simulator) -> None:
         graphql(fresh_sim, "{ queryComplexity { score } }")
     post_graphql(fresh_sim, "{ queryComplexity { score } }", token="glpat-wrong")
     stats = requests.get(f"{base}/stats", timeout=30).json()
-    assert stats == {"graphql_requests": 4, "max_in_flight": 1, "in_flight": 0}
+    counts = {name: stats[name] for name in ("graphql_requests", "max_in_flight", "in_flight")}
+    assert counts == {"graphql_requests": 4, "max_in_flight": 1, "in_flight": 0}
     requests.post(f"{base}/stats/reset", timeout=30)
     assert requests.get(f"{base}/stats", timeout=30).json()["graphql_requests"] == 0
 
@@ -979,7 +985,15 @@ def test_cli_prints_its_url_first_and_stops_cleanly_on_sigterm() -> None:
         url = match.group(1)
         assert requests.get(f"{url}/-/simulator/health", timeout=10).json() == {"ok": True}
         info = requests.get(f"{url}/-/simulator/info", timeout=10).json()
-        assert info["settings"] == {"end_date_mode": "inclusive", "clickhouse": True}
+        assert info["settings"] == {
+            "end_date_mode": "inclusive",
+            "clickhouse": True,
+            "latency_ms": 0,
+            "latency_jitter_ms": 0,
+            "rate_limit_per_minute": 0,
+            "rate_limit_period_seconds": 60,
+            "faults": [],
+        }
         assert info["first_date"] == "2025-09-28"
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
