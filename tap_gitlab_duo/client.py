@@ -15,6 +15,7 @@ from functools import cached_property
 from http import HTTPStatus
 from importlib import metadata
 
+import backoff
 import requests
 from singer_sdk import GraphQLStream, SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import BearerTokenAuthenticator
@@ -243,6 +244,30 @@ class DuoStream(GraphQLStream):
             return
         super().log(message, *args, level=level, **kwargs)
 
+    def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """The SDK's retry decorator, minus backoff's own log lines.
+
+        ``backoff_handler`` announces each retry, and a window that gives up is reported
+        once, with its scope, day and the fix (``gave_up``).
+        """
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            (
+                ConnectionResetError,
+                RetriableAPIError,
+                requests.exceptions.Timeout,
+                requests.exceptions.ConnectionError,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ),
+            max_tries=self.backoff_max_tries,
+            on_backoff=self.backoff_handler,
+            jitter=self.backoff_jitter,
+            logger=self.logger,
+            backoff_log_level=logging.DEBUG,
+            giveup_log_level=logging.DEBUG,
+        )(func)
+
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         return retry_waits(float(self.config.get("max_backoff_seconds", 60)))
 
@@ -319,6 +344,10 @@ class DuoStream(GraphQLStream):
             self.request_gate.pause_for(wait)
             msg = f"GitLab rate limit reached (HTTP 429): waiting {wait:.0f} s as it asks"
             raise ThrottledError(msg, response, wait)
+        if status >= HTTPStatus.INTERNAL_SERVER_ERROR and _says_timeout(response):
+            # GitLab answers its own 30 s query timeout with a 503 and a JSON error.
+            msg = f"GitLab timed out (HTTP {status}): {self.response_error_message(response)}"
+            raise GraphQLTimeoutError(msg, response)
         super().validate_response(response)
         try:
             body = payload(response)
@@ -366,6 +395,15 @@ def _describe_context(context: dict[str, t.Any]) -> str:
     if "start_date" in context:
         text += f", window {context['start_date']}..{context['end_date']}"
     return text
+
+
+def _says_timeout(response: requests.Response) -> bool:
+    try:
+        errors = payload(response).get("errors") or []
+    except ValueError:
+        return False
+    text = " ".join(_describe_error(e) for e in errors).lower()
+    return any(marker in text for marker in _TIMEOUT_MARKERS)
 
 
 def _is_denial(error: t.Any) -> bool:

@@ -82,6 +82,13 @@ CASES: list[tuple[str, requests.Response, type[BaseException] | None, str]] = [
      "not valid JSON"),
     ("graphql timeout", answer(200, errors({"message": "Request timed out"})), GraphQLTimeoutError,
      "timed out"),
+    ("graphql timeout as 503", answer(503, {"errors": [{"message":
+        "Request timed out. Please try a less complex query or a smaller set of records."}]}),
+     GraphQLTimeoutError, "timed out"),
+    ("field timeout", answer(200, errors({"message": "Timeout on Group.aiUsageData",
+                                          "path": ["scope", "aiUsageData"]},
+                                         data={"scope": {"aiUsageData": None}})),
+     GraphQLTimeoutError, "Timeout on"),
     ("denied", answer(200, errors({
         "message": "The resource that you are attempting to access does not exist or you "
                    "don't have permission to perform this action",

@@ -256,6 +256,27 @@ class MeltanoProject:
         ]
         return _run(command, env=self.env(), timeout=timeout, check=check)
 
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start `meltano --environment <env> <args>` in its own process group.
+
+        For tests that interrupt a run; the caller waits for or kills the group.
+        """
+        ensure_installed()
+        command = [
+            str(meltano_executable()), "--environment", self.environment,
+            "--env-file", str(self.env_file), *args,
+        ]  # fmt: skip
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            start_new_session=True,
+        )
+
     def state(self, state_id: str = STATE_ID) -> dict[str, Any]:
         """The state Meltano saved under `state_id` (`{}` when there is none)."""
         result = self.run("state", "get", state_id)
