@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import sys
 import typing as t
 from functools import cached_property
@@ -141,18 +142,28 @@ class DuoStream(GraphQLStream):
     def page_size(self) -> int:
         return int(self.config.get("page_size", 100))
 
+    @cached_property
+    def _configured_session(self) -> requests.Session:
+        session = requests.Session()
+        # One pooled connection per concurrent worker.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, self.concurrency))
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        # Certificates are always verified; a private CA comes in through ca_bundle or,
+        # as for any requests program, REQUESTS_CA_BUNDLE (which Session.send ignores).
+        session.verify = (
+            self.config.get("ca_bundle")
+            or os.environ.get("REQUESTS_CA_BUNDLE")
+            or os.environ.get("CURL_CA_BUNDLE")
+            or True
+        )
+        return session
+
     @property
     def requests_session(self) -> requests.Session:
-        if not self._requests_session:
-            session = requests.Session()
-            # One pooled connection per concurrent worker; no proxy or netrc surprises
-            # beyond what requests does by default.
-            adapter = requests.adapters.HTTPAdapter(pool_maxsize=max(10, self.concurrency))
-            session.mount("https://", adapter)
-            session.mount("http://", adapter)
-            session.verify = self.config.get("ca_bundle") or True
-            self._requests_session = session
-        return self._requests_session
+        # The SDK makes a plain session in __init__; ours carries the TLS and pool
+        # settings.
+        return self._configured_session
 
     @property
     def concurrency(self) -> int:
@@ -225,6 +236,13 @@ class DuoStream(GraphQLStream):
         self.request_gate.wait_turn()
         try:
             return super()._request(prepared_request, context)
+        except requests.exceptions.SSLError as exc:
+            msg = (
+                f"The TLS certificate of {self.url_base} is not trusted ({_reason(exc)}): "
+                "if the instance uses a private certificate authority, set 'ca_bundle' to "
+                "its PEM file."
+            )
+            raise FatalAPIError(msg) from exc
         except GraphQLTimeoutError:
             # The retry (same request object) asks for fewer rows: the cursor stays
             # valid whatever the page size.
@@ -261,6 +279,8 @@ class DuoStream(GraphQLStream):
                 requests.exceptions.ContentDecodingError,
             ),
             max_tries=self.backoff_max_tries,
+            # An untrusted certificate will not become trusted by waiting.
+            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
             on_backoff=self.backoff_handler,
             jitter=self.backoff_jitter,
             logger=self.logger,
@@ -395,6 +415,11 @@ def _describe_context(context: dict[str, t.Any]) -> str:
     if "start_date" in context:
         text += f", window {context['start_date']}..{context['end_date']}"
     return text
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    return "certificate verify failed" if "CERTIFICATE_VERIFY_FAILED" in text else text[:200]
 
 
 def _says_timeout(response: requests.Response) -> bool:
