@@ -65,8 +65,9 @@ def fetch_day(
         "after": None,
     }
     while True:
-        response = session.post(url, json={"query": QUERY, "variables": variables},
-                                timeout=TIMEOUT_S)  # fmt: skip
+        response = session.post(
+            url, json={"query": QUERY, "variables": variables}, timeout=TIMEOUT_S
+        )
         response.raise_for_status()
         body = response.json()
         if body.get("errors"):
@@ -119,14 +120,16 @@ def run(args: argparse.Namespace, out: t.TextIO) -> dict[str, t.Any]:
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.plain_client",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.plain_client", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--url", required=True, help="GitLab base URL")
     parser.add_argument("--token", required=True, help="access token (sent as Bearer)")
     parser.add_argument("--group", required=True, help="full path of the group")
     parser.add_argument("--start", required=True, type=dt.date.fromisoformat)
-    parser.add_argument("--end", required=True, type=dt.date.fromisoformat,
-                        help="last day read (inclusive)")  # fmt: skip
+    parser.add_argument(
+        "--end", required=True, type=dt.date.fromisoformat, help="last day read (inclusive)"
+    )
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--stats", help="write request statistics (JSON) to this file")
     return parser.parse_args(argv)

@@ -11,6 +11,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_gitlab_duo.cli import TapCommand
 from tap_gitlab_duo.client import DuoStream
+from tap_gitlab_duo.output import BufferedMessageWriter
 from tap_gitlab_duo.preflight import check_access
 from tap_gitlab_duo.scopes import Scope, configured_scopes
 from tap_gitlab_duo.settings import CONFIG_SCHEMA, check_config
@@ -37,6 +38,7 @@ class TapGitlabDuo(Tap):
 
     name = "tap-gitlab-duo"
     config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = BufferedMessageWriter
 
     @cached_property
     def sync_started_at(self) -> pendulum.DateTime:
