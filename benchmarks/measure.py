@@ -1,24 +1,26 @@
 """Run one program as its own process and measure it: wall time, CPU, peak RSS.
 
-The CPU and peak RSS come from `os.wait4`, so they are the child's own (plus any
-children it waited for), not the benchmark's. Every process started here runs in its
-own session and is tracked until it ends: `stop_all()` ends whatever is still running
-(on errors and Ctrl-C).
+The figures come from `os.wait4` in a small trampoline process (`rusage_exec`), so
+they are the program's own (plus any children it waited for), not the benchmark's.
+Every process started here runs in its own session and is tracked until it ends:
+`stop_all()` ends whatever is still running (on errors and Ctrl-C).
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
+import sys
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+TRAMPOLINE = Path(__file__).with_name("rusage_exec.py")
 _live: dict[int, subprocess.Popen[bytes]] = {}
 _live_lock = threading.Lock()
 _TAIL_LINES = 30
@@ -90,11 +92,14 @@ def run_measured(
 ) -> Measurement:
     """Run `argv` to its end; raise `RunError` if it fails or outlives `timeout_s`.
 
-    stdout goes to the file `stdout` (or /dev/null), stderr to the file `stderr`.
+    stdout goes to the file `stdout` (or /dev/null), stderr to the file `stderr`. The
+    figures are the program's own, taken by the `rusage_exec` trampoline (see there why).
     """
-    started = time.perf_counter()
+    usage_file = stderr.with_name(stderr.name + ".rusage.json")
+    usage_file.unlink(missing_ok=True)
+    trampoline = [sys.executable, "-I", "-S", str(TRAMPOLINE), str(usage_file)]
     process = start(
-        argv,
+        [*trampoline, *argv],
         cwd=cwd,
         env=env,
         stdout=subprocess.DEVNULL if stdout is None else stdout,
@@ -110,24 +115,26 @@ def run_measured(
     timer.daemon = True
     timer.start()
     try:
-        _, status, usage = os.wait4(process.pid, 0)
+        process.wait()
     finally:
         timer.cancel()
-    wall = time.perf_counter() - started
-    returncode = os.waitstatus_to_exitcode(status)
-    process.returncode = returncode  # reaped here, not by Popen
     _forget(process)
     _kill_group(process.pid)  # anything it left behind in its session
     if timed_out.is_set():
         raise RunError(f"{_name(argv)} timed out after {timeout_s:.0f} s\n{tail(stderr)}")
-    if returncode != 0:
-        raise RunError(f"{_name(argv)} exited with {returncode}\n{tail(stderr)}")
+    try:
+        usage = json.loads(usage_file.read_text())
+    except (OSError, ValueError):
+        msg = f"{_name(argv)} ended with {process.returncode}, no usage\n{tail(stderr)}"
+        raise RunError(msg) from None
+    if usage["returncode"] != 0:
+        raise RunError(f"{_name(argv)} exited with {usage['returncode']}\n{tail(stderr)}")
     return Measurement(
-        wall_s=wall,
-        user_s=usage.ru_utime,
-        sys_s=usage.ru_stime,
-        maxrss_kb=usage.ru_maxrss,
-        returncode=returncode,
+        wall_s=usage["wall_s"],
+        user_s=usage["user_s"],
+        sys_s=usage["sys_s"],
+        maxrss_kb=usage["maxrss_kb"],
+        returncode=usage["returncode"],
     )
 
 

@@ -84,6 +84,21 @@ def bound_s(
     return {"bound_s": round(max(parts.values()), 3), **{k: round(v, 3) for k, v in parts.items()}}
 
 
+def in_order_schedule_s(pages_per_day: list[int], page_s: float, concurrency: int) -> float:
+    """Wall time of the tap's window schedule if every page took `page_s`.
+
+    Days are read `concurrency` at once, each day's pages one after another, and a new
+    day starts only when the oldest one is emitted (days are emitted in order), so a
+    long day holds back the days after it. Start-up is not included.
+    """
+    emitted: list[float] = []
+    for index, pages in enumerate(pages_per_day):
+        start = emitted[index - concurrency] if index >= concurrency else 0.0
+        finished = start + pages * page_s
+        emitted.append(max(finished, emitted[-1]) if emitted else finished)
+    return emitted[-1] if emitted else 0.0
+
+
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
     if numerator is None or not denominator:
         return None
@@ -180,6 +195,8 @@ def targets_table(targets: list[Target]) -> str:
 def rss_table(runs: list[Row]) -> str:
     headers = [
         "events asked",
+        "days",
+        "events/day",
         "records",
         "wall s",
         "records/s",
@@ -191,6 +208,8 @@ def rss_table(runs: list[Row]) -> str:
     rows = [
         [
             fmt(run["target_events"]),
+            fmt(run["days"]),
+            fmt(run["events_per_day_setting"]),
             fmt(run["records"]),
             fmt(run["wall_s"]),
             fmt(run["records_per_s"], 0),

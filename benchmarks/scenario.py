@@ -38,6 +38,14 @@ class DataSize:
         per_day = max(1, round(events / days / GROUP_SHARE))
         return cls(days=days, events_per_day=per_day, end_date=end_date)
 
+    @classmethod
+    def for_group_events_over_days(
+        cls, events: int, events_per_day: int, end_date: dt.date
+    ) -> DataSize:
+        """About `events` events of group acme-corp, `events_per_day` a day: more days."""
+        days = max(1, round(events / (events_per_day * GROUP_SHARE)))
+        return cls(days=days, events_per_day=events_per_day, end_date=end_date)
+
     @property
     def first_date(self) -> dt.date:
         return self.end_date - dt.timedelta(days=self.days - 1)

@@ -31,6 +31,11 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as with GitLab
     server: SimulatorHTTPServer
 
+    # Headers and body leave in two writes; with Nagle's algorithm on, the body waits
+    # for the client's delayed ACK (~40 ms) on every keep-alive request. GitLab's
+    # nginx sends without that stall, so the simulator must too.
+    disable_nagle_algorithm = True
+
     def do_GET(self) -> None:
         self._dispatch()
 

@@ -36,9 +36,10 @@ class EventStream(DayWindowStream):
         self, context: Context, window: DayWindow, *, last: bool
     ) -> list[dict[str, t.Any]]:
         scope = Scope.from_context(context)
-        nodes = self.read_window(context, window.start_date, window.end_date)
         day = window.start_date
+        # Nodes become records as pages arrive, so a day is held once, not twice.
         # GitLab may include the next day's first instants; those belong to that day.
+        nodes = self.iter_window(context, window.start_date, window.end_date)
         records = [
             r
             for r in (self.node_to_record(n, scope) for n in nodes)

@@ -70,12 +70,18 @@ class DayWindowStream(DuoStream):
         variables["endDate"] = context["end_date"]
         return variables
 
+    def iter_window(
+        self, context: Context, start_date: str, end_date: str
+    ) -> t.Iterator[dict[str, t.Any]]:
+        """Every node GitLab returns for one date range of one scope, page by page."""
+        window_context = {**context, "start_date": start_date, "end_date": end_date}
+        return iter(self.request_records(window_context))
+
     def read_window(
         self, context: Context, start_date: str, end_date: str
     ) -> list[dict[str, t.Any]]:
-        """Every node GitLab returns for one date range of one scope, all pages."""
-        window_context = {**context, "start_date": start_date, "end_date": end_date}
-        return list(self.request_records(window_context))
+        """Every node of one date range of one scope, all pages."""
+        return list(self.iter_window(context, start_date, end_date))
 
     def read_day(
         self, context: Context, window: DayWindow, *, last: bool
@@ -112,9 +118,10 @@ class DayWindowStream(DuoStream):
     ) -> t.Iterator[tuple[DayWindow, list[dict[str, t.Any]], float]]:
         """Each window's records, in window order, fetched up to ``concurrency`` at once.
 
-        At most ``concurrency`` windows are in flight or waiting to be emitted, so memory
-        stays bounded whatever the range. A failure surfaces when its window's turn
-        comes, after every earlier window was emitted and bookmarked.
+        At most ``concurrency`` windows are fetched at once and twice that many are in
+        flight or waiting to be emitted, so memory stays bounded whatever the range. A
+        failure surfaces when its window's turn comes, after every earlier window was
+        emitted and bookmarked.
         """
         last = len(windows) - 1
 
@@ -131,10 +138,14 @@ class DayWindowStream(DuoStream):
                 yield (window, *read(index))
             return
         pool = ThreadPoolExecutor(self.concurrency, thread_name_prefix=f"{self.name}-window")
+        # Twice as many windows as workers are queued, so that one long day being
+        # waited for does not leave the other workers idle; memory stays bounded by
+        # those windows.
+        ahead = 2 * self.concurrency
         try:
             pending: deque[Future[tuple[list[dict[str, t.Any]], float]]] = deque()
             upcoming = iter(range(len(windows)))
-            for index in itertools.islice(upcoming, self.concurrency):
+            for index in itertools.islice(upcoming, ahead):
                 pending.append(pool.submit(read, index))
             for window in windows:
                 records, seconds = pending.popleft().result()
