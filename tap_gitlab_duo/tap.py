@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from functools import cached_property
 
 import click
@@ -37,7 +38,8 @@ class TapGitlabDuo(Tap):
     """GitLab Duo (AI) usage analytics from the GitLab GraphQL API."""
 
     name = "tap-gitlab-duo"
-    config_jsonschema = CONFIG_SCHEMA
+    # A copy: the SDK appends its built-in settings to this dict in place.
+    config_jsonschema = copy.deepcopy(CONFIG_SCHEMA)
     message_writer_class = BufferedMessageWriter
 
     @cached_property
