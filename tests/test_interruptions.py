@@ -43,6 +43,21 @@ def slow_simulator() -> t.Iterator[SimulatorProcess]:
     simulator.stop()
 
 
+def start_tap(
+    config: dict[str, t.Any], streams: t.Sequence[str], folder: Path, stderr: t.Any
+) -> subprocess.Popen[str]:
+    """The tap as a process of its own, selecting ``streams``, its stdout piped."""
+    config_file = folder / "config.json"
+    config_file.write_text(json.dumps(config))
+    catalog_file = folder / "catalog.json"
+    catalog_file.write_text(json.dumps(catalog_selecting(config_file, streams)))
+    return subprocess.Popen(
+        [sys.executable, "-m", "tap_gitlab_duo", "--config", str(config_file),
+         "--catalog", str(catalog_file)],
+        stdout=subprocess.PIPE, stderr=stderr, text=True,
+    )  # fmt: skip
+
+
 def days_before(bookmark: str) -> set[str]:
     return {d for d in _days(START, END) if d < bookmark[:10]}
 
@@ -57,16 +72,8 @@ def test_sigterm_stops_cleanly_with_a_state_that_is_not_ahead(
 ) -> None:
     config = base_config(slow_simulator, project_paths=[], instance=False, concurrency=2,
                          start_date=f"{START}T00:00:00Z", end_date=f"{END}T00:00:00Z")  # fmt: skip
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    catalog_file = tmp_path / "catalog.json"
-    catalog_file.write_text(json.dumps(catalog_selecting(config_file, ("ai_usage_events",))))
     with (tmp_path / "stderr.log").open("w") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tap_gitlab_duo", "--config", str(config_file),
-             "--catalog", str(catalog_file)],
-            stdout=subprocess.PIPE, stderr=stderr, text=True,
-        )  # fmt: skip
+        process = start_tap(config, ("ai_usage_events",), tmp_path, stderr)
         assert process.stdout is not None
         messages: list[dict[str, t.Any]] = []
         for line in process.stdout:
@@ -103,15 +110,7 @@ def test_sigkilled_tap_resumes_from_its_last_state_exactly(
 ) -> None:
     config = base_config(slow_simulator, project_paths=[], instance=True, concurrency=2,
                          start_date=f"{START}T00:00:00Z", end_date=f"{END}T00:00:00Z")  # fmt: skip
-    config_file = tmp_path / "config.json"
-    config_file.write_text(json.dumps(config))
-    catalog_file = tmp_path / "catalog.json"
-    catalog_file.write_text(json.dumps(catalog_selecting(config_file, EVENT_STREAMS)))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tap_gitlab_duo", "--config", str(config_file),
-         "--catalog", str(catalog_file)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-    )  # fmt: skip
+    process = start_tap(config, EVENT_STREAMS, tmp_path, subprocess.DEVNULL)
     assert process.stdout is not None
     first: list[dict[str, t.Any]] = []
     for line in process.stdout:
