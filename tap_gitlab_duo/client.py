@@ -384,7 +384,7 @@ class DuoStream(GraphQLStream):
         if not errors:
             return
         messages = "; ".join(_describe_error(e) for e in errors)
-        if any(marker in messages.lower() for marker in _TIMEOUT_MARKERS):
+        if _mentions_timeout(messages):
             raise GraphQLTimeoutError(f"GitLab timed out: {messages}", response)
         if all(_is_denial(e) for e in errors):
             raise StreamUnavailableError(f"GitLab answered: {messages}")
@@ -433,8 +433,11 @@ def _says_timeout(response: requests.Response) -> bool:
         errors = payload(response).get("errors") or []
     except ValueError:
         return False
-    text = " ".join(_describe_error(e) for e in errors).lower()
-    return any(marker in text for marker in _TIMEOUT_MARKERS)
+    return _mentions_timeout(" ".join(_describe_error(e) for e in errors))
+
+
+def _mentions_timeout(messages: str) -> bool:
+    return any(marker in messages.lower() for marker in _TIMEOUT_MARKERS)
 
 
 def _is_denial(error: t.Any) -> bool:

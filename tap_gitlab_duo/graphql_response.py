@@ -43,28 +43,32 @@ def payload(response: requests.Response) -> dict[str, t.Any]:
     return t.cast("dict[str, t.Any]", cached)
 
 
-def find_connection(data: t.Any) -> dict[str, t.Any] | None:
-    """The object holding ``pageInfo`` below ``data``, or None when a parent is null."""
-    if not isinstance(data, dict):
-        return None
-    if "pageInfo" in data:
-        return data
-    for value in data.values():
-        if isinstance(value, dict) and (found := find_connection(value)) is not None:
-            return found
-    return None
-
-
 def connection_path(data: t.Any, prefix: tuple[str, ...] = ()) -> tuple[str, ...] | None:
-    """The response keys leading to the paginated connection, or None."""
+    """The response keys leading to the object holding ``pageInfo``, or None.
+
+    None also when a field on the way is null: GitLab's "not for you".
+    """
     if not isinstance(data, dict):
         return None
     if "pageInfo" in data:
         return prefix
     for key, value in data.items():
-        if isinstance(value, dict) and (found := connection_path(value, (*prefix, key))):
+        if (
+            isinstance(value, dict)
+            and (found := connection_path(value, (*prefix, key))) is not None
+        ):
             return found
     return None
+
+
+def find_connection(data: t.Any) -> dict[str, t.Any] | None:
+    """The object holding ``pageInfo`` below ``data``, or None when a parent is null."""
+    path = connection_path(data)
+    if path is None:
+        return None
+    for key in path:
+        data = data[key]
+    return t.cast("dict[str, t.Any]", data)
 
 
 def errors_spare_the_data(body: dict[str, t.Any]) -> bool:
