@@ -41,6 +41,8 @@ from tap_gitlab_duo.throttle import RequestGate, retry_waits, server_wait_second
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
+    from tap_gitlab_duo.privacy import People
+
 SCHEMAS = SchemaDirectory(schemas)
 
 _NEEDS_DUO_ANALYTICS = (
@@ -170,6 +172,11 @@ class DuoStream(GraphQLStream):
         # The SDK makes a plain session in __init__; ours carries the TLS and pool
         # settings.
         return self._configured_session
+
+    @property
+    def people(self) -> People:
+        """How records name people (privacy mode pseudonymizes them)."""
+        return t.cast("People", self._tap.people)  # type: ignore[attr-defined]
 
     @property
     def concurrency(self) -> int:

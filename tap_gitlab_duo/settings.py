@@ -16,6 +16,7 @@ import pendulum
 from singer_sdk import typing as th
 
 from tap_gitlab_duo.periods import DAY, PERIODS
+from tap_gitlab_duo.privacy import check_privacy
 from tap_gitlab_duo.scopes import configured_scopes, overlapping_pairs
 from tap_gitlab_duo.windows import parse_instant
 
@@ -195,6 +196,28 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "pseudonymize_users",
+        th.BooleanType,
+        default=False,
+        title="Pseudonymize users",
+        description=(
+            "Privacy mode: replace every user id and username with a keyed hash "
+            "(HMAC-SHA256 under 'pseudonymization_key') and drop display names, before "
+            "records and keys are made. Counts, joins and segments still work; "
+            "individuals cannot be told apart from outside."
+        ),
+    ),
+    th.Property(
+        "pseudonymization_key",
+        th.StringType,
+        secret=True,
+        title="Pseudonymization key",
+        description=(
+            "Secret key (at least 16 characters) for 'pseudonymize_users'. Keep it "
+            "stable: a new key gives every user a new pseudonym."
+        ),
+    ),
+    th.Property(
         "user_agent",
         th.StringType,
         title="User agent",
@@ -226,6 +249,7 @@ def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> li
         )
     errors += _check_paths(config)
     errors += _check_dates(config, now=now)
+    errors += check_privacy(config)
     periods = config.get("metric_periods") or [DAY]
     unknown = [p for p in periods if p not in PERIODS]
     if unknown:

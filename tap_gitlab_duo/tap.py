@@ -14,6 +14,7 @@ from tap_gitlab_duo.cli import TapCommand
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.output import BufferedMessageWriter
 from tap_gitlab_duo.preflight import check_access
+from tap_gitlab_duo.privacy import People, people_for
 from tap_gitlab_duo.scopes import Scope, configured_scopes
 from tap_gitlab_duo.settings import CONFIG_SCHEMA, check_config
 from tap_gitlab_duo.streams import (
@@ -51,6 +52,11 @@ class TapGitlabDuo(Tap):
     def request_gate(self) -> RequestGate:
         """Shared by every stream and worker: GitLab's pauses and the rate cap."""
         return RequestGate(int(self.config.get("requests_per_minute") or 0))
+
+    @cached_property
+    def people(self) -> People:
+        """How records name people: as GitLab does, or pseudonymized (privacy mode)."""
+        return people_for(self.config)
 
     @cached_property
     def scopes(self) -> list[Scope]:

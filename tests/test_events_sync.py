@@ -195,6 +195,12 @@ def test_records_are_emitted_in_day_order(simulator: SimulatorProcess) -> None:
     )
     stamps = [r["timestamp"] for r in run.records["ai_usage_events"]]
     assert stamps == sorted(stamps)
+    # One progress line per emitted window, with its count, in the order emitted.
+    progress = [line for line in run.stderr.splitlines() if "ai_usage_events: group" in line]
+    for number, (line, day) in enumerate(zip(progress, ["01", "02", "03"], strict=True), 1):
+        count = sum(1 for s in stamps if s.startswith(f"2026-10-{day}"))
+        assert f"2026-10-{day} ({number}/3): {count} records in" in line
+    assert f"{len(stamps)} records so far" in progress[-1]
 
 
 def test_instance_scope_without_admin_warns_and_keeps_no_bookmark(

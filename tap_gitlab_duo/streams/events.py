@@ -23,13 +23,14 @@ class EventStream(DayWindowStream):
 
     def node_to_record(self, node: dict[str, t.Any], scope: Scope) -> dict[str, t.Any]:
         user = node.get("user") or {}
+        user_id, username = self.people.person(parse_gid(user.get("id")), user.get("username"))
         return {
             "scope_type": scope.type,
             "scope_path": scope.path,
             "timestamp": utc_timestamp(node["timestamp"]),
             "event": node["event"],
-            "user_id": parse_gid(user.get("id")),
-            "username": user.get("username"),
+            "user_id": user_id,
+            "username": username,
         }
 
     def read_day(

@@ -108,12 +108,13 @@ class AiUserMetricsStream(MetricStream):
         by_user: dict[int, dict[str, t.Any]] = {}
         for node in nodes:
             user = node.get("user") or {}
-            user_id = parse_gid(user.get("id")) or UNKNOWN_USER_ID
+            user_id, username = self.people.person(parse_gid(user.get("id")), user.get("username"))
+            user_id = user_id or UNKNOWN_USER_ID
             metrics = snake_keys({k: v for k, v in node.items() if k != "user"})
             record = {
                 **self.record_base(scope, period, first),
                 "user_id": user_id,
-                "username": user.get("username"),
+                "username": username,
                 **metrics,
             }
             if user_id in by_user:

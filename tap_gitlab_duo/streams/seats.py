@@ -96,8 +96,8 @@ class DuoSeatAssignmentsStream(DuoStream):
                 for node in self.request_records(request_context):
                     yield self.seat_record(scope, snapshot_date, add_on_type, purchase, node)
 
-    @staticmethod
     def seat_record(
+        self,
         scope: Scope,
         snapshot_date: str,
         add_on_type: str,
@@ -105,6 +105,8 @@ class DuoSeatAssignmentsStream(DuoStream):
         node: dict[str, t.Any],
     ) -> dict[str, t.Any]:
         assignments = (node.get("addOnAssignments") or {}).get("nodes") or []
+        people = self.people
+        user_id, username = people.person(parse_gid(node.get("id")), node.get("username"))
         assigned = any(
             (a.get("addOnPurchase") or {}).get("id") == purchase["id"] for a in assignments
         )
@@ -116,9 +118,9 @@ class DuoSeatAssignmentsStream(DuoStream):
             "add_on_purchase_id": purchase["id"],
             "purchased_quantity": purchase.get("purchasedQuantity"),
             "assigned_quantity": purchase.get("assignedQuantity"),
-            "user_id": parse_gid(node.get("id")),
-            "username": node.get("username"),
-            "name": node.get("name"),
+            "user_id": user_id,
+            "username": username,
+            "name": node.get("name") if people.keeps_names else None,
             "state": node.get("state"),
             "bot": node.get("bot"),
             "seat_assigned": assigned,

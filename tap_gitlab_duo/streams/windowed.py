@@ -13,6 +13,7 @@ import time
 import typing as t
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import pendulum
 import requests
@@ -26,6 +27,29 @@ from tap_gitlab_duo.windows import DayWindow, parse_instant, plan_days
 
 if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context, Record
+
+
+@dataclass
+class Progress:
+    """Windows and records of one scope emitted so far, for the progress log."""
+
+    total: int
+    done: int = 0
+    records: int = 0
+    last_count: int = 0
+    last_seconds: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, count: int, seconds: float) -> Progress:
+        self.done += 1
+        self.records += count
+        self.last_count, self.last_seconds = count, seconds
+        return self
+
+    @property
+    def rate(self) -> float:
+        """Records per second of wall time since the scope started."""
+        return self.records / max(time.monotonic() - self.started, 1e-6)
 
 
 class DayWindowStream(DuoStream):
@@ -107,9 +131,11 @@ class DayWindowStream(DuoStream):
             reason = self.unavailable_reason(context)
             if reason is not None:
                 raise StreamUnavailableError(reason)
-            for window, records, seconds in self.read_days(context, self.windows(context)):
+            windows = self.windows(context)
+            progress = Progress(len(windows))
+            for window, records, seconds in self.read_days(context, windows):
                 yield from records
-                self.log_window(scope, window, len(records), seconds)
+                self.log_window(scope, window, progress.add(len(records), seconds))
                 if window.complete:
                     self._bookmark_through(context, window)
 
@@ -169,14 +195,19 @@ class DayWindowStream(DuoStream):
         """Why GitLab cannot serve this stream for a scope, found by a probe; or None."""
         return None
 
-    def log_window(self, scope: Scope, window: DayWindow, count: int, seconds: float) -> None:
+    def log_window(self, scope: Scope, window: DayWindow, progress: Progress) -> None:
+        """One line per emitted window, so a long backfill can be followed."""
         self.logger.info(
-            "%s: %s, %s: %d records in %.1f s%s",
+            "%s: %s, %s (%d/%d): %d records in %.1f s; %d records so far, %.0f/s%s",
             self.name,
             scope,
             window.day,
-            count,
-            seconds,
+            progress.done,
+            progress.total,
+            progress.last_count,
+            progress.last_seconds,
+            progress.records,
+            progress.rate,
             "" if window.complete else " (day not over: not bookmarked)",
         )
 
