@@ -18,6 +18,7 @@ from importlib import metadata
 
 import backoff
 import requests
+from graphql import DocumentNode, print_ast
 from singer_sdk import GraphQLStream, SchemaDirectory, StreamSchema
 from singer_sdk.authenticators import BearerTokenAuthenticator
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -33,8 +34,9 @@ from tap_gitlab_duo.graphql_response import (
     errors_spare_the_data,
     payload,
 )
+from tap_gitlab_duo.instance_schema import FittedQueries, OperationUnusableError
 from tap_gitlab_duo.pagination import PageInfoPaginator
-from tap_gitlab_duo.queries import Operation, load_operation
+from tap_gitlab_duo.queries import Operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
 from tap_gitlab_duo.throttle import RequestGate, retry_waits, server_wait_seconds
 
@@ -194,7 +196,16 @@ class DuoStream(GraphQLStream):
     # --- requests -----------------------------------------------------------------
 
     def operation_for(self, scope: Scope) -> Operation:
-        return load_operation(self.query_file, self.operations[scope.type])
+        return self.operation(self.query_file, self.operations[scope.type])
+
+    def operation(self, file_name: str, operation_name: str) -> Operation:
+        """An operation as this instance can answer it (older GitLabs lack some fields)."""
+        try:
+            return t.cast("FittedQueries", self._tap.queries).operation(  # type: ignore[attr-defined]
+                file_name, operation_name
+            )
+        except OperationUnusableError as exc:
+            raise StreamUnavailableError(str(exc), cause="an older GitLab version") from exc
 
     def variables_for(self, context: Context) -> dict[str, t.Any]:
         """GraphQL variables of one request, except the page cursor."""
@@ -233,10 +244,19 @@ class DuoStream(GraphQLStream):
 
     def execute(self, operation: Operation, variables: dict[str, t.Any]) -> dict[str, t.Any]:
         """Send one operation outside the paged record flow (checks, probes)."""
+        return self._send(graphql_body(operation, variables))
+
+    def execute_document(
+        self, document: DocumentNode, variables: dict[str, t.Any]
+    ) -> dict[str, t.Any]:
+        """Send a document built on the parsed AST (the schema probe)."""
+        return self._send({"query": print_ast(document), "variables": variables})
+
+    def _send(self, body: dict[str, t.Any]) -> dict[str, t.Any]:
         prepared = self.build_prepared_request(
             method="POST",
             url=self.url_base,
-            json=graphql_body(operation, variables),
+            json=body,
             headers=self.http_headers,
         )
         response = self.request_decorator(self._request)(prepared, None)
@@ -348,7 +368,7 @@ class DuoStream(GraphQLStream):
                 self.name,
                 scope,
                 exc.detail,
-                self.unavailable_cause(scope),
+                exc.cause or self.unavailable_cause(scope),
             )
 
     def validate_response(self, response: requests.Response) -> None:

@@ -26,9 +26,10 @@ class StreamUnavailableError(Exception):
     ``detail`` says what GitLab answered, e.g. "GitLab returned null for aiUsageData".
     """
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, cause: str | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.cause = cause
 
 
 def payload(response: requests.Response) -> dict[str, t.Any]:

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from tap_gitlab_duo.cli import TapCommand
 from tap_gitlab_duo.client import DuoStream
+from tap_gitlab_duo.instance_schema import FittedQueries
 from tap_gitlab_duo.output import BufferedMessageWriter
 from tap_gitlab_duo.preflight import check_access
 from tap_gitlab_duo.privacy import People, people_for
@@ -89,9 +90,27 @@ class TapGitlabDuo(Tap):
         return errors
 
     def check_access_once(self, transport: DuoStream) -> None:
-        """Check the token and every scope before the first record of the run."""
+        """Check the token and every scope, and fit the queries, before the first record."""
         if not self._access_checked:
-            check_access(transport, self.scopes)
+            self.queries = FittedQueries(check_access(transport, self.scopes))
+            self._warn_missing_fields()
             self._access_checked = True
 
+    def _warn_missing_fields(self) -> None:
+        """One warning per field this GitLab lacks, naming the stream that goes without."""
+        for stream in self.streams.values():
+            if not stream.selected or not isinstance(stream, DuoStream):
+                continue
+            if not self.queries.usable(stream.query_file, stream.operations.values()):
+                continue  # the stream warns per scope that it cannot be synced
+            for field in self.queries.missing(stream.query_file):
+                self.logger.warning(
+                    "This GitLab has no field %s (an older version): stream '%s' syncs "
+                    "without it, and its columns stay empty.",
+                    field,
+                    stream.name,
+                )
+
     _access_checked = False
+    # Until the instance has been asked, the queries as shipped.
+    queries = FittedQueries()

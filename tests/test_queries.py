@@ -30,7 +30,7 @@ def test_repository_schema_is_the_reference_schema() -> None:
 
 def test_there_are_query_files() -> None:
     expected = {f"{stream_type.query_file}" for stream_type in STREAM_TYPES}
-    assert expected | {"scopes.graphql"} == set(query_files())
+    assert expected | {"scopes.graphql", "schema_probe.graphql"} == set(query_files())
 
 
 @pytest.mark.parametrize("file_name", query_files())

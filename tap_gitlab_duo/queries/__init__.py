@@ -48,7 +48,11 @@ def load_document(file_name: str) -> DocumentNode:
 @functools.cache
 def load_operation(file_name: str, operation_name: str) -> Operation:
     """The named operation of a file, with the fragments it needs and no others."""
-    document = load_document(file_name)
+    return select_operation(load_document(file_name), operation_name, file_name)
+
+
+def select_operation(document: DocumentNode, operation_name: str, file_name: str) -> Operation:
+    """The named operation of a parsed file, with the fragments it needs and no others."""
     operations = {
         d.name.value: d
         for d in document.definitions

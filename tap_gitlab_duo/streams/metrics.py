@@ -19,7 +19,6 @@ from tap_gitlab_duo.graphql_response import (
     payload,
 )
 from tap_gitlab_duo.periods import DAY, ends_on, period_bounds
-from tap_gitlab_duo.queries import load_operation
 from tap_gitlab_duo.records import snake_keys
 from tap_gitlab_duo.scopes import GROUP, PROJECT, Scope
 from tap_gitlab_duo.streams.windowed import DayWindowStream
@@ -93,7 +92,7 @@ class AiUserMetricsStream(MetricStream):
         # is null instead, so one probe per scope and run tells them apart.
         scope = Scope.from_context(context)
         today = self.now.date().isoformat()
-        operation = load_operation("scopes.graphql", f"ClickHouseProbe{scope.type.capitalize()}")
+        operation = self.operation("scopes.graphql", f"ClickHouseProbe{scope.type.capitalize()}")
         body = self.execute(
             operation, {"fullPath": scope.path, "startDate": today, "endDate": today}
         )

@@ -11,7 +11,6 @@ import typing as t
 
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.graphql_response import ScopeNotFoundError, StreamUnavailableError
-from tap_gitlab_duo.queries import load_operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, Scope
 from tap_gitlab_duo.values import parse_gid
 
@@ -56,14 +55,14 @@ class DuoSeatAssignmentsStream(DuoStream):
         namespace_id = None
         if scope.type == GROUP:
             body = self.execute(
-                load_operation("scopes.graphql", "GroupScope"), {"fullPath": scope.path}
+                self.operation("scopes.graphql", "GroupScope"), {"fullPath": scope.path}
             )
             group = (body.get("data") or {}).get("scope")
             if group is None:
                 raise ScopeNotFoundError
             namespace_id = group["id"]
         body = self.execute(
-            load_operation(self.query_file, "AddOnPurchases"), {"namespaceId": namespace_id}
+            self.operation(self.query_file, "AddOnPurchases"), {"namespaceId": namespace_id}
         )
         found = (body.get("data") or {}).get("addOnPurchases")
         if found is None:
