@@ -180,6 +180,10 @@ class DuoStream(GraphQLStream):
         """How records name people (privacy mode pseudonymizes them)."""
         return t.cast("People", self._tap.people)  # type: ignore[attr-defined]
 
+    def backend_of(self, scope: Scope) -> str:
+        """Which store serves the scope's data (see ``backend``), probed once per run."""
+        return t.cast("str", self._tap.backend_of(scope, self))  # type: ignore[attr-defined]
+
     @property
     def concurrency(self) -> int:
         return int(self.config.get("concurrency", 4))

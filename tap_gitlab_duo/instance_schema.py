@@ -179,19 +179,35 @@ def prune(document: DocumentNode, instance: InstanceSchema) -> tuple[DocumentNod
     """
     missing: list[str] = []
     type_info = TypeInfo(known_schema())
+    fields: list[str] = []  # "Type.field" of the fields being visited, innermost last
 
     class _Missing(Visitor):
         def enter_field(self, node: FieldNode, *_: object) -> t.Any:
             parent = type_info.get_parent_type()
             name = node.name.value
             if parent is None or _introspection(parent.name, name):
+                fields.append("")
                 return None
             if instance.has_field(parent.name, name):
+                fields.append(f"{parent.name}.{name}")
                 return None
             missing.append(f"{parent.name}.{name}")
             return REMOVE
 
+        def leave_field(self, *_: object) -> None:
+            fields.pop()
+
+        def enter_argument(self, node: ArgumentNode, *_: object) -> t.Any:
+            if not fields or not fields[-1]:
+                return None
+            type_name, field = fields[-1].split(".")
+            if instance.has_argument(type_name, field, node.name.value):
+                return None
+            missing.append(f"{fields[-1]}({node.name.value})")
+            return REMOVE
+
     pruned = visit(document, TypeInfoVisitor(type_info, _Missing()))
+    pruned = _drop_unused_optional_variables(pruned)
     while True:
         emptied = _drop_empty_selections(pruned)
         if emptied is pruned:
@@ -247,17 +263,7 @@ def _spread_names(document: DocumentNode) -> set[str]:
     return names
 
 
-def unused_variables(document: DocumentNode, operation_name: str) -> list[str]:
-    """Variables of an operation that its pruned selections no longer use.
-
-    Such an operation lost a field that carried the scope, the dates or the cursor, so
-    it cannot ask what it was made for.
-    """
-    operation = next(
-        d
-        for d in document.definitions
-        if isinstance(d, OperationDefinitionNode) and d.name and d.name.value == operation_name
-    )
+def _used_variables(operation: OperationDefinitionNode, document: DocumentNode) -> set[str]:
     used: set[str] = set()
 
     class _Variables(Visitor):
@@ -267,6 +273,45 @@ def unused_variables(document: DocumentNode, operation_name: str) -> list[str]:
 
     fragments = [d for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
     visit(DocumentNode(definitions=(operation, *fragments)), _Variables())
+    return used
+
+
+def _drop_unused_optional_variables(document: DocumentNode) -> DocumentNode:
+    """Optional variables whose argument the instance lacks are no longer declared."""
+    definitions = []
+    for definition in document.definitions:
+        if not isinstance(definition, OperationDefinitionNode):
+            definitions.append(definition)
+            continue
+        used = _used_variables(definition, document)
+        definitions.append(
+            OperationDefinitionNode(
+                operation=definition.operation,
+                name=definition.name,
+                variable_definitions=tuple(
+                    v
+                    for v in definition.variable_definitions or ()
+                    if v.variable.name.value in used or isinstance(v.type, NonNullTypeNode)
+                ),
+                directives=definition.directives,
+                selection_set=definition.selection_set,
+            )
+        )
+    return DocumentNode(definitions=tuple(definitions))
+
+
+def unused_variables(document: DocumentNode, operation_name: str) -> list[str]:
+    """Required variables of an operation that its pruned selections no longer use.
+
+    Such an operation lost a field that carried the scope, the dates or the cursor, so
+    it cannot ask what it was made for.
+    """
+    operation = next(
+        d
+        for d in document.definitions
+        if isinstance(d, OperationDefinitionNode) and d.name and d.name.value == operation_name
+    )
+    used = _used_variables(operation, document)
     declared = [v.variable.name.value for v in operation.variable_definitions or ()]
     return [name for name in declared if name not in used]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from functools import cached_property
 
 import click
@@ -10,6 +11,7 @@ import pendulum
 from singer_sdk import Stream, Tap
 from singer_sdk.exceptions import ConfigValidationError
 
+from tap_gitlab_duo.backend import probe_backend
 from tap_gitlab_duo.cli import TapCommand
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.instance_schema import FittedQueries
@@ -111,6 +113,19 @@ class TapGitlabDuo(Tap):
                     stream.name,
                 )
 
+    def backend_of(self, scope: Scope, transport: DuoStream) -> str:
+        """ClickHouse or PostgreSQL for a scope: probed once per scope and run."""
+        with self._backend_lock:
+            if scope not in self._backends:
+                today = self.sync_started_at.date()
+                self._backends[scope] = probe_backend(transport, scope, today)
+            return self._backends[scope]
+
+    @cached_property
+    def _backends(self) -> dict[Scope, str]:
+        return {}
+
+    _backend_lock = threading.Lock()
     _access_checked = False
     # Until the instance has been asked, the queries as shipped.
     queries = FittedQueries()

@@ -13,6 +13,7 @@ import typing as t
 import pendulum
 import requests
 
+from tap_gitlab_duo.backend import CLICKHOUSE, POSTGRESQL
 from tap_gitlab_duo.graphql_response import (
     ScopeNotFoundError,
     StreamUnavailableError,
@@ -91,14 +92,11 @@ class AiUserMetricsStream(MetricStream):
         # Without ClickHouse aiUserMetrics is silently empty, like a quiet day; aiMetrics
         # is null instead, so one probe per scope and run tells them apart.
         scope = Scope.from_context(context)
-        today = self.now.date().isoformat()
-        operation = self.operation("scopes.graphql", f"ClickHouseProbe{scope.type.capitalize()}")
-        body = self.execute(
-            operation, {"fullPath": scope.path, "startDate": today, "endDate": today}
-        )
-        found = (body.get("data") or {}).get("scope") or {}
-        if found.get("aiMetrics") is None:
+        backend = self.backend_of(scope)
+        if backend == POSTGRESQL:
             return "aiMetrics (no ClickHouse: per-user metrics need GitLab's ClickHouse store)"
+        if backend != CLICKHOUSE:
+            return "aiMetrics was denied, so per-user metrics cannot be told from a quiet day"
         return None
 
     def period_records(
