@@ -107,10 +107,12 @@ class TapGitlabDuo(Tap):
                 continue  # the stream warns per scope that it cannot be synced
             for field in self.queries.missing(stream.query_file):
                 self.logger.warning(
-                    "This GitLab has no field %s (an older version): stream '%s' syncs "
-                    "without it, and its columns stay empty.",
+                    "This GitLab has no %s %s (an older version): stream '%s' syncs "
+                    "without it%s.",
+                    "argument" if "(" in field else "field",
                     field,
                     stream.name,
+                    "" if "(" in field else ", and its columns stay empty",
                 )
 
     def backend_of(self, scope: Scope, transport: DuoStream) -> str:

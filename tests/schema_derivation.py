@@ -91,7 +91,11 @@ def _properties(
         if name in skip:
             continue
         field = parent.fields[name]
-        properties[snake(name)] = _json_type(field.type, selection, fragments, field.description)
+        description = field.description
+        if field.deprecation_reason:
+            # Kept for GitLab versions before its replacement; pruned once GitLab drops it.
+            description = f"Deprecated by GitLab: {field.deprecation_reason}"
+        properties[snake(name)] = _json_type(field.type, selection, fragments, description)
     return properties
 
 

@@ -60,8 +60,9 @@ def test_a_type_gitlab_lacks_takes_its_fields_and_empty_fragments_with_it() -> N
     operation = queries.operation("ai_user_metrics.graphql", "AiUserMetricsGroup")
     document = parse(operation.text)
     assert validate(known_schema(), document) == []
-    assert "codeSuggestions" not in operation.text
+    assert "codeSuggestions {" not in operation.text
     assert "totalEventCount" in operation.text
+    assert "codeSuggestionsAcceptedCount" in operation.text
     assert set(queries.missing("ai_user_metrics.graphql")) == set(feature_fields)
 
 
@@ -106,3 +107,15 @@ def test_introspection_answers_become_the_instance_schema() -> None:
     assert instance.has_argument("AiUsageData", "all", "userIds")
     assert not instance.has_field("AiUsageData", "codeSuggestionEvents")
     assert not instance.has_field("AiMetrics", "mcp")
+
+
+def test_an_argument_gitlab_lacks_is_cut_with_its_optional_variable() -> None:
+    instance = instance_without()
+    all_field = dict(instance.types["AiUsageData"])
+    all_field["all"] = all_field["all"] - {"userIds"}
+    queries = FittedQueries(InstanceSchema({**instance.types, "AiUsageData": all_field}))
+    operation = queries.operation("ai_usage_events.graphql", "AiUsageEventsGroup")
+    assert "userIds" not in operation.text
+    assert "$events" in operation.text
+    assert validate(known_schema(), parse(operation.text)) == []
+    assert queries.missing("ai_usage_events.graphql") == ["AiUsageData.all(userIds)"]

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import typing as t
 from importlib import resources
+from types import SimpleNamespace
 
 import pytest
 
 from tap_gitlab_duo import schemas
 from tap_gitlab_duo.client import DuoStream
+from tap_gitlab_duo.privacy import Identity
 from tap_gitlab_duo.scopes import Scope
 from tap_gitlab_duo.streams.events import AiUsageEventsStream, CodeSuggestionEventsStream
 from tap_gitlab_duo.tap import STREAM_TYPES
@@ -69,9 +71,9 @@ def test_schema_file_equals_what_the_query_selects(name: str) -> None:
 def test_event_records_have_exactly_the_schema_fields(
     stream_type: type[CodeSuggestionEventsStream], node: dict[str, t.Any]
 ) -> None:
-    record = stream_type.node_to_record(
-        t.cast("CodeSuggestionEventsStream", object.__new__(stream_type)), node, Scope("group", "g")
-    )
+    stream = t.cast("CodeSuggestionEventsStream", object.__new__(stream_type))
+    stream._tap = SimpleNamespace(people=Identity())  # type: ignore[assignment]
+    record = stream.node_to_record(node, Scope("group", "g"))
     record["event_key"] = "k"
     assert set(record) == set(committed(stream_name(stream_type))["properties"])
 
