@@ -8,6 +8,7 @@ this instance's schema has (see ``instance_schema``): any answer at all proves t
 from __future__ import annotations
 
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 from singer_sdk.exceptions import FatalAPIError
 
@@ -23,32 +24,40 @@ _OPERATION = {GROUP: "GroupScope", PROJECT: "ProjectScope"}
 
 
 def check_access(transport: DuoStream, scopes: t.Sequence[Scope]) -> InstanceSchema:
-    """What the instance's schema has; ``FatalAPIError`` naming the fix when a scope fails."""
-    instance = read_instance_schema(transport)
-    for scope in scopes:
-        if scope.type == INSTANCE:
-            continue  # visible or not, only the data query can tell (a silent null)
-        if _exists(transport, scope):
-            continue
-        other = Scope(PROJECT if scope.type == GROUP else GROUP, scope.path)
-        hint = ""
-        if _exists(transport, other):
-            hint = f" It is a {other.type}: list it in '{other.type}_paths' instead."
-        msg = (
-            f"{scope.type.capitalize()} '{scope.path}' in '{scope.type}_paths' was not "
-            f"found, or the token cannot see it.{hint or ' Check the path and the token.'}"
-        )
-        raise FatalAPIError(msg)
-    return instance
+    """What the instance's schema has; ``FatalAPIError`` naming the fix when a scope fails.
+
+    The requests are independent, so they go out together (within the concurrency);
+    failures are reported in a fixed order, the token's first.
+    """
+    introspection = introspection_requests(types_read())
+    checked = [s for s in scopes if s.type != INSTANCE]  # the instance: only data can tell
+    workers = max(1, min(transport.concurrency, len(introspection) + len(checked)))
+    with ThreadPoolExecutor(workers, thread_name_prefix="preflight") as pool:
+        answers = [
+            pool.submit(transport.execute_document, document, variables)
+            for document, variables in introspection
+        ]
+        found = [pool.submit(_exists, transport, scope) for scope in checked]
+        bodies = [answer.result() for answer in answers]
+        for scope, exists in zip(checked, found, strict=True):
+            if not exists.result():
+                raise FatalAPIError(_not_found(transport, scope))
+    return InstanceSchema.from_introspection(
+        (body.get("data") or {}).get(name)
+        for body, (_, variables) in zip(bodies, introspection, strict=True)
+        for name in variables
+    )
 
 
-def read_instance_schema(transport: DuoStream) -> InstanceSchema:
-    """The fields of every type the tap reads, as this instance has them."""
-    answers: list[dict[str, t.Any] | None] = []
-    for document, variables in introspection_requests(types_read()):
-        body = transport.execute_document(document, variables)
-        answers += ((body.get("data") or {}).get(name) for name in variables)
-    return InstanceSchema.from_introspection(answers)
+def _not_found(transport: DuoStream, scope: Scope) -> str:
+    other = Scope(PROJECT if scope.type == GROUP else GROUP, scope.path)
+    hint = ""
+    if _exists(transport, other):
+        hint = f" It is a {other.type}: list it in '{other.type}_paths' instead."
+    return (
+        f"{scope.type.capitalize()} '{scope.path}' in '{scope.type}_paths' was not "
+        f"found, or the token cannot see it.{hint or ' Check the path and the token.'}"
+    )
 
 
 def _exists(transport: DuoStream, scope: Scope) -> bool:

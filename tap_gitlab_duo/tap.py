@@ -107,8 +107,7 @@ class TapGitlabDuo(Tap):
                 continue  # the stream warns per scope that it cannot be synced
             for field in self.queries.missing(stream.query_file):
                 self.logger.warning(
-                    "This GitLab has no %s %s (an older version): stream '%s' syncs "
-                    "without it%s.",
+                    "This GitLab has no %s %s (an older version): stream '%s' syncs without it%s.",
                     "argument" if "(" in field else "field",
                     field,
                     stream.name,
