@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import pendulum
 import requests
+from singer_sdk.batch import Batcher
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_gitlab_duo.client import DuoStream
@@ -26,6 +27,7 @@ from tap_gitlab_duo.settings import default_start_date
 from tap_gitlab_duo.windows import DayWindow, parse_instant, plan_days
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers._batch import BaseBatchFileEncoding, BatchConfig
     from singer_sdk.helpers.types import Context, Record
 
 
@@ -212,16 +214,52 @@ class DayWindowStream(DuoStream):
         )
 
     def _bookmark_through(self, context: Context, window: DayWindow) -> None:
-        """Move the scope's bookmark past a complete day and write STATE."""
+        """Move the scope's bookmark past a complete day and write STATE.
+
+        With BATCH messages, the day's records may still sit in the batch being filled:
+        the bookmark waits until the batch file is written (``get_batches``).
+        """
+        if self._batching:
+            self._pending_bookmark = (context, window)
+            return
+        if self._move_bookmark(context, window):
+            self._write_state_message()
+
+    def _move_bookmark(self, context: Context, window: DayWindow) -> bool:
         state = self.get_context_state(context)
         value = self.bookmark_value(window)
         current = state.get("replication_key_value")
         if current and parse_instant(current) >= parse_instant(value):
-            return
+            return False
         state["replication_key"] = self.replication_key
         state["replication_key_value"] = value
         self.state_manager.is_flushed = False
-        self._write_state_message()
+        return True
+
+    def get_batches(
+        self, batch_config: BatchConfig, context: Context | None = None
+    ) -> t.Iterable[tuple[BaseBatchFileEncoding, list[str]]]:
+        """Batch files, with the bookmark moved only over days a written file holds.
+
+        The batcher writes a file when it has drawn its last record, before asking for
+        the next one, so every day completed by then is in a file. The SDK writes the
+        BATCH message and then STATE.
+        """
+        batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
+        self._batching = True
+        self._pending_bookmark = None
+        try:
+            records = self._sync_records(context, write_messages=False)
+            for manifest in batcher.get_batches(records=records):
+                if self._pending_bookmark is not None:
+                    self._move_bookmark(*self._pending_bookmark)
+                    self._pending_bookmark = None
+                yield batch_config.encoding, manifest
+        finally:
+            self._batching = False
+
+    _batching = False
+    _pending_bookmark: tuple[Context, DayWindow] | None = None
 
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
