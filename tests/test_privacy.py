@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import typing as t
 from collections import Counter
+from pathlib import Path
 
 import pendulum
 import pytest
+from psycopg import sql
 
 from tap_gitlab_duo.privacy import Identity, Pseudonymizer, check_privacy
 from tap_gitlab_duo.settings import check_config
 from tests.expectations import STREAM_SCOPES, row
-from tests.simulator_process import SimulatorProcess, shared_simulator
+from tests.simulator_process import ADMIN_TOKEN, SimulatorProcess, shared_simulator
+from tests.support.meltano import MeltanoProject
+from tests.support.postgres import embedded_postgres
 from tests.tap_runner import TapRun, base_config, run_tap
 
 KEY = "privacy-test-key-0123456789abcdef"
@@ -192,3 +196,42 @@ def test_event_keys_are_stable_per_key_and_reveal_nobody(
     # Keys are made from the pseudonyms, so a key cannot be matched with a known user.
     assert not keys(plain) & keys(run)
     assert len(keys(plain)) == len(keys(run))
+
+
+def test_through_meltano_no_table_holds_a_real_user(
+    simulator: SimulatorProcess, tmp_path: Path
+) -> None:
+    usernames, names = real_people(simulator)
+    with embedded_postgres(tmp_path / "pgdata") as postgres:
+        project = MeltanoProject(
+            home=tmp_path / "meltano",
+            tap_settings={
+                "api_url": simulator.url,
+                "token": ADMIN_TOKEN,
+                "group_paths": ["acme-corp"],
+                "start_date": f"{START}T00:00:00Z",
+                "end_date": f"{END}T00:00:00Z",
+                "pseudonymize_users": True,
+                "pseudonymization_key": KEY,
+                "_select": [f"{stream}.*" for stream in ALL_STREAMS],
+            },
+            target_settings={
+                "sqlalchemy_url": postgres.sqlalchemy_url,
+                "default_target_schema": "private",
+            },
+        )
+        project.run("run", "tap-gitlab-duo", "target-postgres")
+        with postgres.connect() as connection:
+            tables = {
+                table: connection.execute(
+                    sql.SQL("SELECT to_jsonb(t)::text FROM private.{} t").format(
+                        sql.Identifier(table)
+                    )
+                ).fetchall()
+                for table in ALL_STREAMS
+            }
+    text = "\n".join(row[0] for rows in tables.values() for row in rows)
+    assert all(tables.values()), "every stream loaded"
+    assert not {u for u in usernames if json.dumps(u) in text}
+    assert not {n for n in names if n in text}
+    assert KEY not in text
