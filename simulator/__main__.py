@@ -11,15 +11,16 @@ import json
 import signal
 import sys
 import threading
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, timezone
 from types import FrameType
 
 from simulator.app import Simulator
 from simulator.auth import ADMIN_TOKEN, GUEST_TOKEN, OUTSIDER_TOKEN, OWNER_TOKEN, REPORTER_TOKEN
 from simulator.config import SimulatorConfig
 from simulator.faults import Fault, FaultError, parse_fault_spec
-from simulator.settings import END_DATE_MODES
+from simulator.settings import END_DATE_MODES, EVENT_BACKENDS, SCHEMA_VERSIONS
+from simulator.timeutil import utc_now
 
 
 def _fault(spec: str) -> Fault:
@@ -60,6 +61,33 @@ def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
         help="run without ClickHouse: aiMetrics is null and aiUserMetrics empty, silently",
     )
     parser.add_argument(
+        "--event-backend",
+        choices=EVENT_BACKENDS,
+        default="postgresql",
+        help="where raw events come from: postgresql (every row, unique cursors) or "
+        "clickhouse (identical rows collapsed, (timestamp, user_id) cursors that skip ties)",
+    )
+    parser.add_argument(
+        "--schema-version",
+        choices=SCHEMA_VERSIONS,
+        default="current",
+        help="the GitLab version whose schema is served (see README)",
+    )
+    parser.add_argument(
+        "--retention-months",
+        type=int,
+        default=0,
+        help="PostgreSQL backend: hide raw events before the first day of the month this "
+        "many months before today, as GitLab's partitions (default 0: keep everything)",
+    )
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=None,
+        help="freeze the simulator's clock on this day, YYYY-MM-DD (date defaults and the "
+        "retention follow it; default: the real date)",
+    )
+    parser.add_argument(
         "--latency-ms", type=int, default=0, help="delay every GraphQL response by this much"
     )
     parser.add_argument(
@@ -87,6 +115,10 @@ def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
         help="inject a fault, e.g. rate_limit:count=3,retry_after=2 (repeatable; see README)",
     )
     args = parser.parse_args(argv)
+    clock: Callable[[], datetime] = utc_now
+    if args.today is not None:
+        noon = datetime(args.today.year, args.today.month, args.today.day, 12, tzinfo=timezone.utc)
+        clock = lambda: noon  # noqa: E731
     try:
         return SimulatorConfig(
             host=args.host,
@@ -97,11 +129,15 @@ def _parse_args(argv: Sequence[str] | None) -> SimulatorConfig:
             events_per_day=args.events_per_day,
             end_date_mode=args.end_date_mode,
             clickhouse=args.clickhouse,
+            event_backend=args.event_backend,
+            schema_version=args.schema_version,
+            retention_months=args.retention_months,
             latency_ms=args.latency_ms,
             latency_jitter_ms=args.latency_jitter_ms,
             rate_limit_per_minute=args.rate_limit_per_minute,
             rate_limit_period_seconds=args.rate_limit_period_seconds,
             faults=tuple(args.faults),
+            clock=clock,
         )
     except ValueError as error:
         parser.error(str(error))
@@ -122,6 +158,11 @@ def _knobs_line(simulator: Simulator) -> str:
     return f"  {'; '.join(knobs)}\n" if knobs else ""
 
 
+def _retention_text(simulator: Simulator) -> str:
+    months = simulator.settings.retention_months
+    return f", retention {months} months" if months else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     simulator = Simulator(_parse_args(argv))
     stop = threading.Event()
@@ -138,7 +179,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"GitLab simulator on {simulator.url} (POST {simulator.graphql_url})\n"
         f"  data: seed {spec.seed}, {spec.days} days {spec.first_date}..{spec.end_date}, "
         f"~{spec.events_per_day} events/day, end-date mode {simulator.settings.end_date_mode}, "
-        f"ClickHouse {'on' if simulator.settings.clickhouse else 'off'}\n"
+        f"ClickHouse {'on' if simulator.settings.clickhouse else 'off'}, "
+        f"events from {simulator.settings.event_backend}, "
+        f"schema {simulator.settings.schema_version}, today {simulator.today}"
+        f"{_retention_text(simulator)}\n"
         f"  groups: {', '.join(n.full_path for n in simulator.org.namespaces if n.kind == 'group')}"
         f"; {sum(n.kind == 'project' for n in simulator.org.namespaces)} projects; "
         f"{len(simulator.org.users)} users\n"

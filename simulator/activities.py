@@ -179,6 +179,34 @@ class ActivityGenerator:
             timestamp = timestamp - timestamp % SECOND_MS + self._rng.randrange(SECOND_MS)
         return (timestamp, *event[1:])
 
+    # -- same-instant companions (ties on ClickHouse's (timestamp, user_id) keyset) ------------
+
+    def next_suggestion_shown(self, rejected: RawEvent) -> RawEvent:
+        """The next suggestion, shown in the very millisecond the previous one is rejected.
+
+        The IDE rejects a suggestion because the user typed on, and the keystroke that
+        rejected it asks for the next one, often answered from the suggestion cache at
+        once: one user, two events, the same millisecond.
+        """
+        timestamp, user_id, _event, namespace_id, keys, _values = rejected
+        habits = self._habits[user_id]
+        values = self._suggestion_extras(habits, _SIZES.pick(self._rng))
+        return (timestamp, user_id, "CODE_SUGGESTION_SHOWN_IN_IDE", namespace_id, keys, values)
+
+    def namespace_twin(self, event: RawEvent) -> RawEvent | None:
+        """The event tracked a second time, in the same millisecond, for another namespace.
+
+        A client that reports an action both for the project and for the group it was
+        started from (or for a second project of the user) leaves two rows that differ
+        only in their namespace. None when the user has no other namespace.
+        """
+        timestamp, user_id, name, namespace_id, keys, values = event
+        habits = self._habits[user_id]
+        others = [n for n in habits.namespaces.items() if n is not None and n != namespace_id]
+        if not others:
+            return None
+        return (timestamp, user_id, name, self._rng.choice(others), keys, values)
+
     # -- activities -------------------------------------------------------------------------
 
     def _coding_session(self, out: list[RawEvent], habits: Habits, t: int, end: int) -> None:

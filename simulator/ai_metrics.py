@@ -241,11 +241,15 @@ class AiMetricsReport:
     def as_object(self) -> dict[str, Any]:
         """The current metric fields with default arguments, as GraphQL answers them.
 
-        Left out: the deprecated top-level Code Suggestions counts (copies of
-        `codeSuggestions` fields) and `agentPlatform.userFlowCounts` (a connection).
+        The deprecated top-level Code Suggestions counts are copies of `codeSuggestions`
+        fields; left out: `agentPlatform.userFlowCounts` (a connection).
         """
         agent_platform = self.agent_platform()
+        code_suggestions = self.code_suggestions()
         return {
+            "codeSuggestionsAcceptedCount": code_suggestions["acceptedCount"],
+            "codeSuggestionsContributorsCount": code_suggestions["contributorsCount"],
+            "codeSuggestionsShownCount": code_suggestions["shownCount"],
             "agentPlatform": {
                 **agent_platform.counts,
                 "flowMetrics": agent_platform.flow_metrics(),

@@ -12,16 +12,19 @@ from simulator.auth import Viewer
 from simulator.config import SimulatorConfig
 from simulator.dataset import Dataset, DatasetSpec
 from simulator.echo import EchoLog
-from simulator.graphql_api import GraphQLService
+from simulator.events import CODE_SUGGESTION_EVENTS
+from simulator.finders import NaivePages, naive_pages, retention_start, visible_event_types
+from simulator.graphql_api import GraphQLService, build_gitlab_schema
 from simulator.late_events import generate_late_events, parse_event
 from simulator.metrics_truth import truth_ai_metrics, truth_ai_user_metrics, truth_seats
 from simulator.org import Organisation, build_organisation
 from simulator.rate_limiter import SlidingWindowLimiter
 from simulator.request_context import RequestContext
-from simulator.scopes import Scope, ScopeType
+from simulator.schema_versions import tracked_events
+from simulator.scopes import Scope, ScopeType, namespace_filter
 from simulator.seats import AddOnPurchase, SeatLedger
 from simulator.server import SimulatorHTTPServer
-from simulator.settings import RuntimeSettings
+from simulator.settings import RuntimeSettings, SchemaVersion
 from simulator.stats import RequestStats
 from simulator.store import EventStore
 from simulator.truth import TruthKind, truth_events
@@ -55,7 +58,9 @@ class Simulator:
         self.stats = RequestStats()
         self.rate_limiter = SlidingWindowLimiter()
         self.echo_log = EchoLog()
-        self.graphql = GraphQLService()
+        self._graphql: dict[SchemaVersion, GraphQLService] = {}
+        self._graphql_lock = threading.Lock()
+        self.graphql_for(self.settings.schema_version)  # ready before the first request
         self._server: SimulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -110,6 +115,32 @@ class Simulator:
 
     # -- requests -----------------------------------------------------------------------------
 
+    def graphql_for(self, version: SchemaVersion) -> GraphQLService:
+        """The GraphQL service of a GitLab version's schema (built once, on first use)."""
+        with self._graphql_lock:
+            service = self._graphql.get(version)
+            if service is None:
+                service = self._graphql[version] = GraphQLService(build_gitlab_schema(version))
+            return service
+
+    @property
+    def graphql(self) -> GraphQLService:
+        """The GraphQL service of the schema version currently served."""
+        return self.graphql_for(self.settings.schema_version)
+
+    @property
+    def today(self) -> date:
+        """ "Today" by the simulator's clock (UTC): date defaults and retention follow it."""
+        return self.config.clock().date()
+
+    def retained_from(self) -> date | None:
+        """The first day the PostgreSQL event store still holds (None: no retention)."""
+        return retention_start(self.today, self.settings.retention_months)
+
+    def tracked_events(self) -> frozenset[str] | None:
+        """The events the served GitLab version tracked; None: all of them."""
+        return tracked_events(self.settings.schema_version)
+
     def viewer_for(self, token: str | None) -> Viewer | None:
         """The caller a token stands for; None for a token GitLab would reject."""
         if token is None:
@@ -123,10 +154,11 @@ class Simulator:
             org=self.org,
             store=self.store,
             settings=self.settings,
-            today=self.config.clock().date(),
+            today=self.today,
             base_url=base_url,
             seats=self.seats,
             activity=self.activity,
+            tracked_events=self.tracked_events(),
         )
 
     # -- ground truth and late data -----------------------------------------------------------
@@ -139,7 +171,12 @@ class Simulator:
         end: date | None = None,
         kind: TruthKind = "all",
     ) -> list[dict[str, Any]]:
-        """Every event of the scope dated start..end (UTC, inclusive), as the API shows it."""
+        """Every event of the scope dated start..end (UTC, inclusive), as the API shows it.
+
+        It follows the settings in force: on the `clickhouse` event backend the collapsed
+        rows in ClickHouse's order, on `postgresql` what the retention leaves, and only the
+        events the served schema version tracked.
+        """
         first, last = self.store.data_days()
         return truth_events(
             self.org,
@@ -148,6 +185,43 @@ class Simulator:
             start or first,
             end or last,
             kind,
+            backend=self.settings.event_backend,
+            retained_from=self.retained_from(),
+            tracked_events=self.tracked_events(),
+        )
+
+    def naive_pages(
+        self,
+        scope_type: ScopeType,
+        scope_path: str,
+        day: date,
+        kind: TruthKind = "all",
+        first: int = 100,
+        user_id: int | None = None,
+    ) -> NaivePages:
+        """What paging `day` of a scope with `first`/`after` alone gets on the current backend.
+
+        The rows of the day (the ground truth, in the backend's order), the rows each page
+        brought and the rows none brought (on ClickHouse, ties at page boundaries).
+        """
+        scope = Scope(scope_type, scope_path)
+        if kind == "code_suggestions" and scope.type == "instance":
+            raise ValueError("the instance endpoint has no codeSuggestionEvents")
+        settings = self.settings
+        return naive_pages(
+            self.store,
+            namespace_filter(self.org, scope),
+            day,
+            backend=settings.event_backend,
+            end_date_mode=settings.end_date_mode,
+            today=self.today,
+            first=first,
+            event_types=visible_event_types(
+                CODE_SUGGESTION_EVENTS if kind == "code_suggestions" else None,
+                self.tracked_events(),
+            ),
+            user_ids=frozenset({user_id}) if user_id is not None else None,
+            retained_from=self.retained_from(),
         )
 
     def truth_ai_user_metrics(
@@ -160,7 +234,9 @@ class Simulator:
         """The `aiUserMetrics` nodes of a group or project for start..end, by user id."""
         first, last = self.store.data_days()
         scope = Scope(scope_type, scope_path)
-        return truth_ai_user_metrics(self.org, self.store, scope, start or first, end or last)
+        return truth_ai_user_metrics(
+            self.org, self.store, scope, start or first, end or last, self.tracked_events()
+        )
 
     def truth_ai_metrics(
         self,
@@ -172,7 +248,9 @@ class Simulator:
         """The `aiMetrics` object of a group or project for start..end, default arguments."""
         first, last = self.store.data_days()
         scope = Scope(scope_type, scope_path)
-        return truth_ai_metrics(self.org, self.store, scope, start or first, end or last)
+        return truth_ai_metrics(
+            self.org, self.store, scope, start or first, end or last, self.tracked_events()
+        )
 
     def truth_seats(self, scope: str) -> list[dict[str, Any]]:
         """One entry per purchase of `scope` (a root group, "" for the instance) and user."""

@@ -8,7 +8,13 @@ from datetime import date, datetime
 
 from simulator.auth import TokenGrant, default_tokens
 from simulator.faults import Fault
-from simulator.settings import END_DATE_MODES, EndDateMode, RuntimeSettings
+from simulator.settings import (
+    END_DATE_MODES,
+    EndDateMode,
+    EventBackend,
+    RuntimeSettings,
+    SchemaVersion,
+)
 from simulator.timeutil import utc_now
 
 
@@ -28,6 +34,9 @@ class SimulatorConfig:
     events_per_day: int = 1500
     end_date_mode: EndDateMode = "exclusive"
     clickhouse: bool = True  # the initial value of the runtime setting of the same name
+    event_backend: EventBackend = "postgresql"
+    schema_version: SchemaVersion = "current"
+    retention_months: int = 0
     # Initial values of the runtime settings of the same names (`settings.RuntimeSettings`).
     latency_ms: int = 0
     latency_jitter_ms: int = 0
@@ -56,6 +65,9 @@ class SimulatorConfig:
         return {
             "end_date_mode": self.end_date_mode,
             "clickhouse": self.clickhouse,
+            "event_backend": self.event_backend,
+            "schema_version": self.schema_version,
+            "retention_months": self.retention_months,
             "latency_ms": self.latency_ms,
             "latency_jitter_ms": self.latency_jitter_ms,
             "rate_limit_per_minute": self.rate_limit_per_minute,

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from simulator.finders import NaivePages
 from simulator.late_events import InvalidEventError
 from simulator.messages import Request, Response, json_response
+from simulator.schema_versions import version_sdl
 from simulator.scopes import SCOPE_TYPES, ScopeType, UnknownScopeError
 from simulator.seats import SeatError
-from simulator.settings import SettingsError
-from simulator.truth import TRUTH_KINDS
+from simulator.settings import SCHEMA_VERSIONS, SettingsError
+from simulator.truth import TRUTH_KINDS, TruthKind, pager_record
 
 if TYPE_CHECKING:
     from simulator.app import Simulator
@@ -62,6 +64,7 @@ def health(_simulator: Simulator, _request: Request) -> Response:
 def info(simulator: Simulator, _request: Request) -> Response:
     """What this simulator holds, so a test need not hard-code it."""
     spec = simulator.dataset.spec
+    retained = simulator.retained_from()
     return json_response(
         200,
         {
@@ -74,6 +77,11 @@ def info(simulator: Simulator, _request: Request) -> Response:
             "projects": [n.full_path for n in simulator.org.namespaces if n.kind == "project"],
             "users": len(simulator.org.users),
             "settings": simulator.settings.as_dict(),
+            "instance": {
+                **simulator.settings.instance(),
+                "today": simulator.today.isoformat(),
+                "retained_from": retained.isoformat() if retained else None,
+            },
         },
     )
 
@@ -96,6 +104,154 @@ def truth(simulator: Simulator, request: Request) -> Response:
     except (UnknownScopeError, ValueError) as error:
         raise _BadRequestError(str(error)) from error
     return json_response(200, {"events": events})
+
+
+def _scope_param(request: Request) -> tuple[ScopeType, str]:
+    scope_type = request.query.get("scope_type", "")
+    for known in SCOPE_TYPES:
+        if scope_type == known:
+            return known, "" if known == "instance" else request.query.get("scope_path", "")
+    raise _BadRequestError(f"scope_type must be one of {', '.join(SCOPE_TYPES)}")
+
+
+def _kind_param(request: Request) -> TruthKind:
+    kind = request.query.get("kind", "all")
+    for known in TRUTH_KINDS:
+        if kind == known:
+            return known
+    raise _BadRequestError(f"kind must be one of {', '.join(TRUTH_KINDS)}")
+
+
+def _int_param(request: Request, name: str, default: int | None, minimum: int) -> int | None:
+    value = request.query.get(name)
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError as error:
+        raise _BadRequestError(f"{name} must be an integer") from error
+    if number < minimum:
+        raise _BadRequestError(f"{name} must be at least {minimum}")
+    return number
+
+
+def _page_summary(pages: NaivePages) -> dict[str, Any]:
+    return {
+        "backend": pages.backend,
+        "rows": len(pages.rows),
+        "requests": pages.requests,
+        "skipped": len(pages.skipped),
+    }
+
+
+def truth_pages(simulator: Simulator, request: Request) -> Response:
+    """One day of a scope paged naively: the whole truth, each page, and what was skipped."""
+    scope_type, scope_path = _scope_param(request)
+    kind = _kind_param(request)
+    day = _date_param(request, "day")
+    if day is None:
+        raise _BadRequestError("day is required (YYYY-MM-DD)")
+    first = _int_param(request, "first", 100, 1)
+    user_id = _int_param(request, "user_id", None, 0)
+    assert first is not None
+    try:
+        pages = simulator.naive_pages(scope_type, scope_path, day, kind, first, user_id)
+    except (UnknownScopeError, ValueError) as error:
+        raise _BadRequestError(str(error)) from error
+    page_of = {index: number for number, page in enumerate(pages.pages) for index in page}
+    rows = [
+        {**pager_record(simulator.org, row), "page": page_of.get(index)}
+        for index, row in enumerate(pages.rows)
+    ]
+    return json_response(
+        200,
+        {
+            **_page_summary(pages),
+            "day": day.isoformat(),
+            "first": first,
+            "truth": rows,
+            "skipped_rows": [rows[index] for index in pages.skipped],
+        },
+    )
+
+
+def truth_page_losses(simulator: Simulator, request: Request) -> Response:
+    """Per day of start..end: rows, naive requests and rows skipped, for a scope."""
+    scope_type, scope_path = _scope_param(request)
+    kind = _kind_param(request)
+    first_day, last_day = simulator.store.data_days()
+    start = _date_param(request, "start") or first_day
+    end = _date_param(request, "end") or last_day
+    first = _int_param(request, "first", 100, 1)
+    assert first is not None
+    if (end - start).days > 400:
+        raise _BadRequestError("at most 400 days at once")
+    days = []
+    day = start
+    try:
+        while day <= end:
+            pages = simulator.naive_pages(scope_type, scope_path, day, kind, first)
+            days.append({"day": day.isoformat(), **_page_summary(pages)})
+            day += timedelta(days=1)
+    except (UnknownScopeError, ValueError) as error:
+        raise _BadRequestError(str(error)) from error
+    return json_response(
+        200,
+        {
+            "backend": simulator.settings.event_backend,
+            "first": first,
+            "days": days,
+            "rows": sum(d["rows"] for d in days),
+            "skipped": sum(d["skipped"] for d in days),
+            "days_with_skips": [d["day"] for d in days if d["skipped"]],
+        },
+    )
+
+
+def schema(simulator: Simulator, request: Request) -> Response:
+    """The SDL of a schema version (default: the one served)."""
+    version = request.query.get("version") or simulator.settings.schema_version
+    for known in SCHEMA_VERSIONS:
+        if version == known:
+            return json_response(200, {"version": known, "sdl": version_sdl(known)})
+    raise _BadRequestError(f"version must be one of {', '.join(SCHEMA_VERSIONS)}")
+
+
+def complexity(simulator: Simulator, request: Request) -> Response:
+    """Score a GraphQL request as GitLab would, without running it.
+
+    Body: `{"query", "variables", "operationName", "token"}` (no token: anonymous). The
+    schema is the version served; the limits are the token's.
+    """
+    body = _json_body(request)
+    query = body.get("query")
+    if not isinstance(query, str) or not query.strip():
+        raise _BadRequestError("query must be a GraphQL document")
+    variables = body.get("variables") or {}
+    operation_name = body.get("operationName")
+    token = body.get("token")
+    if not isinstance(variables, Mapping):
+        raise _BadRequestError("variables must be a JSON object")
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise _BadRequestError("operationName must be a string")
+    if token is not None and not isinstance(token, str):
+        raise _BadRequestError("token must be a string")
+    viewer = simulator.viewer_for(token)
+    if viewer is None:
+        raise _BadRequestError("unknown token")
+    analysis = simulator.graphql.analyze(query, variables, viewer, operation_name)
+    if analysis is None:
+        raise _BadRequestError("the query does not validate, or its variables do not")
+    return json_response(
+        200,
+        {
+            "score": analysis.score,
+            "depth": analysis.depth,
+            "max_complexity": analysis.limits.complexity,
+            "max_depth": analysis.limits.depth,
+            "errors": analysis.errors(),
+        },
+    )
 
 
 def _metrics_scope(request: Request) -> tuple[ScopeType, str]:
@@ -239,6 +395,10 @@ CONTROL_ENDPOINTS: dict[tuple[str, str], ControlEndpoint] = {
         ("GET", "truth/ai-user-metrics", truth_ai_user_metrics),
         ("GET", "truth/ai-metrics", truth_ai_metrics),
         ("GET", "truth/seats", truth_seats),
+        ("GET", "truth/pages", truth_pages),
+        ("GET", "truth/page-losses", truth_page_losses),
+        ("GET", "schema", schema),
+        ("POST", "complexity", complexity),
         ("POST", "seats", set_seat),
         ("POST", "events", add_events),
         ("POST", "late-events", add_late_events),

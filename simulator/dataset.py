@@ -18,7 +18,7 @@ from operator import itemgetter
 from simulator.activities import ActivityGenerator, Habits, RawEvent, build_habits
 from simulator.events import UsageEvent
 from simulator.org import Organisation
-from simulator.timeutil import DAY_MS, EPOCH, day_start_ms
+from simulator.timeutil import DAY_MS, EPOCH, SECOND_MS, day_start_ms
 from simulator.weighted import WeightedChoice
 
 # Ids of generated events are `epoch day * DAY_ID_STRIDE + rank in the day`: stable whatever
@@ -30,6 +30,9 @@ _USAGE_WEIGHT = {"heavy": 12.0, "regular": 5.0, "light": 1.5, "idle": 0.0}
 _BOT_WEIGHT = 3.0
 _WEEKEND_FACTOR = 0.3
 _MEAN_WEEK_FACTOR = (5 + 2 * _WEEKEND_FACTOR) / 7  # keeps `events_per_day` the average
+# Same-millisecond companions (see `_add_same_instant_companions`).
+_NEXT_SHOWN_SHARE = 0.15  # rejections answered by the next suggestion in the same ms
+_SAME_MS_PUBLISH = 0.5  # code review comments posted and published in the same ms
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Dataset:
             user_id = self.pick_user(rng)
             generator.emit(out, user_id, start + generator.time_of_day_ms(user_id), end)
         self._add_hard_cases(rng, generator, out, start, end)
+        self._add_same_instant_companions(day, out)
         return out
 
     def _event_count(self, rng: random.Random, day: date) -> int:
@@ -159,3 +163,31 @@ class Dataset:
         if out:
             for _ in range(rng.randint(2, 4)):
                 out.append(generator.copy_with_jitter(rng.choice(out)))
+
+    def _add_same_instant_companions(self, day: date, out: list[RawEvent]) -> None:
+        """Rows of one user in one millisecond that differ in event or namespace.
+
+        ClickHouse pages events by (timestamp, user_id), which such rows share: when they
+        straddle a page boundary, GitLab's keyset skips those after it. Drawn from a random
+        stream of their own, after everything else, so the rest of the day is unchanged.
+        """
+        rng = self.rng_for(f"{day.isoformat()}/same-instant")
+        generator = self.activities(rng)
+        companions: list[RawEvent] = []
+        publishing: dict[tuple[int, int | None], int] = {}
+        for index, event in enumerate(out):
+            name = event[2]
+            if name == "CODE_SUGGESTION_REJECTED_IN_IDE" and rng.random() < _NEXT_SHOWN_SHARE:
+                companions.append(generator.next_suggestion_shown(event))
+            elif name == "POST_COMMENT_DUO_CODE_REVIEW_ON_DIFF":
+                publishing[(event[1], event[3])] = event[0]
+            elif name == "PUBLISH_DUO_CODE_REVIEW_COMMENTS" and rng.random() < _SAME_MS_PUBLISH:
+                # Comments posted and published by one request: the same millisecond.
+                posted = publishing.pop((event[1], event[3]), None)
+                if posted is not None and 0 <= event[0] - posted <= 2 * SECOND_MS:
+                    out[index] = (posted, *event[1:])
+        for _ in range(rng.randint(1, 3)):
+            twin = generator.namespace_twin(rng.choice(out)) if out else None
+            if twin is not None:
+                companions.append(twin)
+        out.extend(companions)

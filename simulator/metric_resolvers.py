@@ -43,7 +43,7 @@ def resolve_ai_user_metrics(
     if not context.settings.clickhouse:
         return empty_page()
     scope = Scope(namespace.kind, namespace.full_path)
-    events = scope_events(context.org, context.store, scope, start, end)
+    events = scope_events(context.org, context.store, scope, start, end, context.tracked_events)
     order = user_metrics_order(arguments.get("sort"))
     nodes = sorted(user_metrics_nodes(context.org, events), key=order.key)
     return keyset_page(
@@ -74,7 +74,7 @@ def resolve_ai_metrics(
         namespace_ids=namespace_ids,
         start=start,
         end=end,
-        events=scope_events(context.org, context.store, scope, start, end),
+        events=scope_events(context.org, context.store, scope, start, end, context.tracked_events),
     )
 
 

@@ -3,8 +3,8 @@
 Computed by the code the resolvers run, over whole UTC days (inclusive), ignoring who
 asks and whether ClickHouse is on. Objects are GraphQL-shaped (camelCase fields, dates as
 ISO strings) with every user given as `{"id": <global id>, "username": ...}`. Deprecated
-fields (aliases of current ones) and `agentPlatform.userFlowCounts` (a connection, not a
-metric) are left out.
+fields (aliases of current ones) are included, as older GitLab versions had only those;
+`agentPlatform.userFlowCounts` (a connection, not a metric) is left out.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from datetime import date
 from typing import Any
 
 from simulator.ai_metrics import AiMetricsReport
-from simulator.features import deprecated_user_metric_counts
 from simulator.org import Organisation, User
 from simulator.scopes import Scope, namespace_filter, scope_events
 from simulator.seats import INSTANCE_SCOPE, SeatLedger
@@ -44,20 +43,29 @@ def _namespace_scope(org: Organisation, scope: Scope) -> frozenset[int]:
 
 
 def truth_ai_user_metrics(
-    org: Organisation, store: EventStore, scope: Scope, start: date, end: date
+    org: Organisation,
+    store: EventStore,
+    scope: Scope,
+    start: date,
+    end: date,
+    event_types: frozenset[str] | None = None,
 ) -> list[dict[str, Any]]:
-    """The `aiUserMetrics` nodes of the scope for `start`..`end`, by user id."""
+    """The `aiUserMetrics` nodes of the scope for `start`..`end`, by user id.
+
+    `event_types`: the events the served GitLab version tracked (None: all).
+    """
     _namespace_scope(org, scope)
-    events = scope_events(org, store, scope, start, end)
-    deprecated = deprecated_user_metric_counts()
-    return [
-        as_json({key: value for key, value in node.items() if key not in deprecated})
-        for node in user_metrics_nodes(org, events)
-    ]
+    events = scope_events(org, store, scope, start, end, event_types)
+    return [as_json(node) for node in user_metrics_nodes(org, events)]
 
 
 def truth_ai_metrics(
-    org: Organisation, store: EventStore, scope: Scope, start: date, end: date
+    org: Organisation,
+    store: EventStore,
+    scope: Scope,
+    start: date,
+    end: date,
+    event_types: frozenset[str] | None = None,
 ) -> dict[str, Any]:
     """The `aiMetrics` object of the scope for `start`..`end`, with default arguments."""
     report = AiMetricsReport(
@@ -66,7 +74,7 @@ def truth_ai_metrics(
         namespace_ids=_namespace_scope(org, scope),
         start=start,
         end=end,
-        events=scope_events(org, store, scope, start, end),
+        events=scope_events(org, store, scope, start, end, event_types),
     )
     result: dict[str, Any] = as_json(report.as_object())
     return result

@@ -27,6 +27,8 @@ class RequestContext:
     base_url: str  # for webUrl, as GitLab renders absolute URLs
     seats: SeatLedger
     activity: UserActivity
+    # Events the served GitLab version tracked (`schema_versions.tracked_events`); None: all.
+    tracked_events: frozenset[str] | None = None
 
 
 def context_of(info: GraphQLResolveInfo) -> RequestContext:

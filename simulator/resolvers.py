@@ -21,6 +21,7 @@ from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from simulator.cursor_paging import CursorEdge, CursorPage
 from simulator.date_window import events_window
 from simulator.events import CODE_SUGGESTION_EVENTS, UsageEvent
+from simulator.finders import KEYSETS, finder_window, retention_start, visible_event_types
 from simulator.metric_resolvers import (
     AGENT_PLATFORM_FIELDS,
     AI_METRICS_FIELDS,
@@ -28,7 +29,7 @@ from simulator.metric_resolvers import (
     resolve_ai_user_metrics,
 )
 from simulator.org import Namespace, User
-from simulator.paging import Page, encode_cursor, paginate
+from simulator.paging import Page, paginate
 from simulator.request_context import context_of
 from simulator.scopes import Scope, namespace_filter
 from simulator.seat_resolvers import (
@@ -76,6 +77,14 @@ def resolve_project(_root: object, info: GraphQLResolveInfo, **arguments: Any) -
     return project if project is not None and context.viewer.can_see(project) else None
 
 
+def resolve_query_complexity(root: object, _info: GraphQLResolveInfo) -> dict[str, int] | None:
+    """`Query.queryComplexity`: this query's score and the caller's limit (`complexity`)."""
+    score, limit = getattr(root, "score", None), getattr(root, "limit", None)
+    if not isinstance(score, int) or not isinstance(limit, int):
+        return None
+    return {"limit": limit, "score": score}
+
+
 def resolve_instance_usage_data(_root: object, info: GraphQLResolveInfo) -> UsageData | None:
     # Authorized against the global policy: administrators only, others get a silent null.
     if not context_of(info).viewer.is_admin:
@@ -114,11 +123,17 @@ def _events_page(
     arguments: Mapping[str, Any],
 ) -> Page:
     context = context_of(info)
-    window = events_window(
-        arguments.get("startDate"),
-        arguments.get("endDate"),
-        today=context.today,
-        end_date_mode=context.settings.end_date_mode,
+    settings = context.settings
+    backend = settings.event_backend
+    window = finder_window(
+        events_window(
+            arguments.get("startDate"),
+            arguments.get("endDate"),
+            today=context.today,
+            end_date_mode=settings.end_date_mode,
+        ),
+        backend,
+        retention_start(context.today, settings.retention_months),
     )
     user_ids = arguments.get("userIds")
     rows = context.store.select(
@@ -126,9 +141,10 @@ def _events_page(
             start_ms=window.start_ms,
             end_ms=window.end_ms,
             namespace_ids=usage.namespace_ids,
-            event_types=event_types,
+            event_types=visible_event_types(event_types, context.tracked_events),
             user_ids=frozenset(user_ids) if user_ids else None,  # [] filters nothing, as in Ruby
-        )
+        ),
+        backend,
     )
     return paginate(
         rows,
@@ -136,6 +152,7 @@ def _events_page(
         after=arguments.get("after"),
         last=arguments.get("last"),
         before=arguments.get("before"),
+        keyset=KEYSETS[backend],
     )
 
 
@@ -156,7 +173,7 @@ def resolve_nodes(page: Page, _info: GraphQLResolveInfo) -> list[UsageEvent]:
 
 
 def resolve_edges(page: Page, _info: GraphQLResolveInfo) -> list[Edge]:
-    return [Edge(cursor=encode_cursor(row), node=row) for row in page.rows]
+    return [Edge(cursor=page.cursor_for(row), node=row) for row in page.rows]
 
 
 def resolve_page_info(page: Page, _info: GraphQLResolveInfo) -> Page:
@@ -285,6 +302,7 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
         "group": resolve_group,
         "project": resolve_project,
         "aiUsageData": resolve_instance_usage_data,
+        "queryComplexity": resolve_query_complexity,
         "addOnPurchases": resolve_add_on_purchases,
         "selfManagedAddOnEligibleUsers": resolve_self_managed_add_on_eligible_users,
     },
@@ -340,10 +358,22 @@ RESOLVERS: dict[str, dict[str, Resolver]] = {
 }
 
 
-def bind_resolvers(schema: GraphQLSchema, resolvers: Mapping[str, Mapping[str, Resolver]]) -> None:
-    """Attach resolvers to the SDL-built schema; a name the schema lacks is a bug here."""
+def bind_resolvers(
+    schema: GraphQLSchema, resolvers: Mapping[str, Mapping[str, Resolver]], strict: bool = True
+) -> None:
+    """Attach resolvers to the SDL-built schema.
+
+    `strict`: a name the schema lacks is a bug here. An older GitLab version's schema
+    (`schema_versions`) lacks some: those resolvers are left out (`strict=False`).
+    """
     for type_name, fields in resolvers.items():
-        object_type = schema.type_map[type_name]
+        object_type = schema.type_map.get(type_name)
+        if object_type is None and not strict:
+            continue
         assert isinstance(object_type, GraphQLObjectType), type_name
         for field_name, resolver in fields.items():
-            object_type.fields[field_name].resolve = resolver
+            schema_field = object_type.fields.get(field_name)
+            if schema_field is None and not strict:
+                continue
+            assert schema_field is not None, f"{type_name}.{field_name}"
+            schema_field.resolve = resolver

@@ -92,7 +92,9 @@ def install_scalars(schema: GraphQLSchema) -> None:
         ("NamespaceID", parse_namespace_id, serialize_global_id),
         ("GitlabSubscriptionsAddOnPurchaseID", parse_add_on_purchase_id, serialize_global_id),
     ):
-        scalar = schema.type_map[name]
+        scalar = schema.type_map.get(name)
+        if scalar is None:  # an older GitLab version's schema may not use it
+            continue
         assert isinstance(scalar, GraphQLScalarType)
         # graphql-core 3.2 calls parse_value/serialize, 3.3 coerce_input/output_value (copied
         # from the former at construction): set whichever this version has.

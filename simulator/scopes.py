@@ -52,13 +52,22 @@ def namespace_filter(org: Organisation, scope: Scope) -> frozenset[int] | None:
 
 
 def scope_events(
-    org: Organisation, store: EventStore, scope: Scope, start: date, end: date
+    org: Organisation,
+    store: EventStore,
+    scope: Scope,
+    start: date,
+    end: date,
+    event_types: frozenset[str] | None = None,
 ) -> tuple[UsageEvent, ...]:
-    """Every event the scope sees dated `start`..`end` (whole UTC days, inclusive)."""
+    """Every event the scope sees dated `start`..`end` (whole UTC days, inclusive).
+
+    `event_types`: only those (the events an older GitLab version tracked); None: all.
+    """
     return store.select(
         EventFilter(
             start_ms=day_start_ms(start),
             end_ms=day_end_ms(end),
             namespace_ids=namespace_filter(org, scope),
+            event_types=event_types,
         )
     )

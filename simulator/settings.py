@@ -11,6 +11,11 @@ from simulator.faults import FaultError, FaultSchedule, fault_schedule
 
 EndDateMode = Literal["exclusive", "inclusive"]
 END_DATE_MODES: tuple[EndDateMode, ...] = ("exclusive", "inclusive")
+EventBackend = Literal["postgresql", "clickhouse"]
+EVENT_BACKENDS: tuple[EventBackend, ...] = ("postgresql", "clickhouse")
+SchemaVersion = Literal["current", "18.2", "17.11"]
+SCHEMA_VERSIONS: tuple[SchemaVersion, ...] = ("current", "18.2", "17.11")
+MAX_RETENTION_MONTHS = 120
 
 
 class SettingsError(ValueError):
@@ -22,6 +27,20 @@ def _end_date_mode(value: object) -> EndDateMode:
         if value == mode:
             return mode
     raise SettingsError(f"end_date_mode must be one of {', '.join(END_DATE_MODES)}")
+
+
+def _event_backend(value: object) -> EventBackend:
+    for backend in EVENT_BACKENDS:
+        if value == backend:
+            return backend
+    raise SettingsError(f"event_backend must be one of {', '.join(EVENT_BACKENDS)}")
+
+
+def _schema_version(value: object) -> SchemaVersion:
+    for version in SCHEMA_VERSIONS:
+        if value == version:
+            return version
+    raise SettingsError(f"schema_version must be one of {', '.join(SCHEMA_VERSIONS)}")
 
 
 def _clickhouse(value: object) -> bool:
@@ -59,6 +78,20 @@ class RuntimeSettings:
     answers `aiMetrics` with null and `aiUserMetrics` with no nodes, both without an error;
     raw events are still served (from PostgreSQL).
 
+    `event_backend` is the store GitLab's finders read raw events (`aiUsageData`) from:
+    `postgresql` (the default; every row, `timestamp DESC, id DESC`, unique cursors) or
+    `clickhouse` (rows equal on namespace, event, timestamp and user collapsed into one,
+    `timestamp DESC, user_id DESC`, cursors on that non-unique pair: rows tied with the
+    last row of a full page are skipped). Independent of `clickhouse`, which is about the
+    aggregates.
+
+    `schema_version` is the GitLab version whose schema `/api/graphql` serves: `current`
+    (19.4), `18.2` or `17.11` (`schema_versions`).
+
+    `retention_months` (0: keep everything) hides, on the `postgresql` backend, raw events
+    older than GitLab's monthly partitions kept for that many months: before the first day
+    of the month `retention_months` months before today.
+
     `latency_ms` delays every `/api/graphql` response, plus a random `0..latency_jitter_ms`.
 
     `rate_limit_per_minute` (0: off) turns on GitLab's request throttle: at most
@@ -73,6 +106,9 @@ class RuntimeSettings:
 
     end_date_mode: EndDateMode = "exclusive"
     clickhouse: bool = True
+    event_backend: EventBackend = "postgresql"
+    schema_version: SchemaVersion = "current"
+    retention_months: int = 0
     latency_ms: int = 0
     latency_jitter_ms: int = 0
     rate_limit_per_minute: int = 0
@@ -91,20 +127,42 @@ class RuntimeSettings:
                 setattr(self, name, value)
 
     def as_dict(self) -> dict[str, object]:
-        """The values as JSON: what `update` accepts back."""
+        """The values as JSON: what `update` accepts back.
+
+        The knobs that choose which GitLab is simulated (`event_backend`, `schema_version`,
+        `retention_months`) are listed once they differ from their defaults, so a simulator
+        started without them answers exactly as before they existed; `/-/simulator/info`
+        always shows them under `instance`.
+        """
         with self._lock:
             values = {name: getattr(self, name) for name in _VALIDATORS}
             faults = self.faults
         values["faults"] = faults.as_json()
+        for name, default in _LISTED_WHEN_CHANGED.items():
+            if values[name] == default:
+                del values[name]
         return values
+
+    def instance(self) -> dict[str, object]:
+        """Which GitLab is simulated: event backend, schema version, retention."""
+        with self._lock:
+            return {name: getattr(self, name) for name in _LISTED_WHEN_CHANGED}
 
 
 _VALIDATORS: dict[str, Callable[[object], object]] = {
     "end_date_mode": _end_date_mode,
     "clickhouse": _clickhouse,
+    "event_backend": _event_backend,
+    "schema_version": _schema_version,
+    "retention_months": _int_in("retention_months", 0, MAX_RETENTION_MONTHS),
     "latency_ms": _int_in("latency_ms", 0, 600_000),
     "latency_jitter_ms": _int_in("latency_jitter_ms", 0, 600_000),
     "rate_limit_per_minute": _int_in("rate_limit_per_minute", 0, 1_000_000),
     "rate_limit_period_seconds": _int_in("rate_limit_period_seconds", 1, 3600),
     "faults": _faults,
+}
+_LISTED_WHEN_CHANGED: dict[str, object] = {
+    "event_backend": "postgresql",
+    "schema_version": "current",
+    "retention_months": 0,
 }

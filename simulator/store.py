@@ -1,7 +1,9 @@
 """The event store: generated days (made lazily, kept in a bounded cache) plus late events.
 
 It answers one question, the finder's: which events lie in a time window, in a set of
-namespaces, of some event types and users, newest first (`timestamp DESC, id DESC`).
+namespaces, of some event types and users, newest first: as PostgreSQL keeps them
+(`timestamp DESC, id DESC`, every row) or as ClickHouse's finder returns them (rows equal
+on namespace, event, timestamp and user collapsed into one, `timestamp DESC, user_id DESC`).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import date, timedelta
 from simulator.activities import RawEvent
 from simulator.dataset import LATE_ID_BASE, Dataset
 from simulator.events import UsageEvent
+from simulator.settings import EventBackend
 from simulator.timeutil import day_of_ms
 
 DEFAULT_CACHED_EVENTS = 1_000_000  # regenerating an evicted day is exact, only slower
@@ -23,6 +26,32 @@ _CACHED_SELECTIONS = 64
 
 def _newest_first(event: UsageEvent) -> tuple[int, int]:
     return (event.timestamp_ms, event.event_id)
+
+
+def clickhouse_order(event: UsageEvent) -> tuple[int, int, str, bool, int]:
+    """ClickHouse's `ORDER BY timestamp DESC, user_id DESC`, ascending along the rows.
+
+    ClickHouse leaves the order of rows equal on both columns to chance; here they follow
+    the event name, then the namespace, so that every request sees the same order.
+    """
+    namespace = event.namespace_id
+    return (-event.timestamp_ms, -event.user_id, event.event, namespace is not None, namespace or 0)
+
+
+def collapse(rows: Iterable[UsageEvent]) -> tuple[UsageEvent, ...]:
+    """ClickHouse's finder: one row per (namespace, event, timestamp, user), in its order.
+
+    `GROUP BY namespace_path, event, timestamp, user_id` with `argMax(extras, timestamp)`:
+    the rows of a group share their timestamp, so the extras kept are those of the row
+    stored last (the highest id), which makes the choice deterministic.
+    """
+    kept: dict[tuple[int | None, str, int, int], UsageEvent] = {}
+    for row in rows:
+        group = (row.namespace_id, row.event, row.timestamp_ms, row.user_id)
+        other = kept.get(group)
+        if other is None or row.event_id > other.event_id:
+            kept[group] = row
+    return tuple(sorted(kept.values(), key=clickhouse_order))
 
 
 @dataclass(frozen=True)
@@ -55,7 +84,9 @@ class EventStore:
         self._cached_events = 0
         self._late: dict[date, list[UsageEvent]] = {}
         self._next_late_id = LATE_ID_BASE
-        self._selections: OrderedDict[EventFilter, tuple[UsageEvent, ...]] = OrderedDict()
+        self._selections: OrderedDict[tuple[EventFilter, EventBackend], tuple[UsageEvent, ...]] = (
+            OrderedDict()
+        )
         self._revision = 0  # grows with every add: what was derived from the events is stale
 
     @property
@@ -78,15 +109,26 @@ class EventStore:
             self._remember_day(day, merged)
             return merged
 
-    def select(self, event_filter: EventFilter) -> tuple[UsageEvent, ...]:
-        """Events matching the filter, newest first (`timestamp DESC, id DESC`)."""
+    def select(
+        self, event_filter: EventFilter, backend: EventBackend = "postgresql"
+    ) -> tuple[UsageEvent, ...]:
+        """Events matching the filter, newest first, as the backend's finder returns them.
+
+        `postgresql`: every stored row, `timestamp DESC, id DESC`. `clickhouse`: rows equal
+        on namespace, event, timestamp and user collapsed (`collapse`), `timestamp DESC,
+        user_id DESC`.
+        """
+        key = (event_filter, backend)
         with self._lock:
-            cached = self._selections.get(event_filter)
+            cached = self._selections.get(key)
             if cached is not None:
-                self._selections.move_to_end(event_filter)
+                self._selections.move_to_end(key)
                 return cached
-            selected = tuple(self._scan(event_filter))
-            self._selections[event_filter] = selected
+            if backend == "clickhouse":
+                selected = collapse(self.select(event_filter))
+            else:
+                selected = tuple(self._scan(event_filter))
+            self._selections[key] = selected
             if len(self._selections) > _CACHED_SELECTIONS:
                 self._selections.popitem(last=False)
             return selected

@@ -36,6 +36,11 @@ def format_seconds(timestamp_ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(timestamp_ms // SECOND_MS))
 
 
+def format_millis(timestamp_ms: int) -> str:
+    """ISO 8601 in UTC with milliseconds (`2025-09-26T18:17:25.042Z`): the stored precision."""
+    return f"{format_seconds(timestamp_ms)[:-1]}.{timestamp_ms % SECOND_MS:03d}Z"
+
+
 def datetime_to_ms(moment: datetime) -> int:
     """Milliseconds since the epoch; a naive datetime is taken as UTC."""
     if moment.tzinfo is None:

@@ -33,3 +33,7 @@ class WeightedChoice(Generic[T]):
         index = bisect_right(self._cumulative, rng.random() * self._total)
         # random() < 1, but the product can round up to the total itself.
         return self._items[min(index, self._last)]
+
+    def items(self) -> tuple[T, ...]:
+        """Every item that can be picked, in the order given."""
+        return self._items
