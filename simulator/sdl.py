@@ -1,4 +1,8 @@
-"""The GitLab schema subset shipped next to this package, as text and as a parsed schema."""
+"""GitLab's schema (the subset the tap reads), as text and as a parsed schema.
+
+It lives once, in the tap package (``tap_gitlab_duo/gitlab_schema.graphql``), because the
+tap ships it too: the simulator serves exactly the schema the tap was built against.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,9 @@ from graphql import GraphQLSchema, build_schema
 
 
 def schema_sdl() -> str:
-    """The GitLab schema subset shipped next to this module (kept verbatim)."""
-    return resources.files("simulator").joinpath("schema.graphql").read_text(encoding="utf-8")
+    """The GitLab schema subset, verbatim."""
+    schema = resources.files("tap_gitlab_duo").joinpath("gitlab_schema.graphql")
+    return schema.read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)

@@ -25,7 +25,7 @@ from graphql import (
 
 from tap_gitlab_duo.queries import load_document
 
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "simulator" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "tap_gitlab_duo" / "gitlab_schema.graphql"
 
 _SCALARS: dict[str, dict[str, t.Any]] = {
     "Int": {"type": ["integer", "null"]},

@@ -11,7 +11,7 @@ from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.queries import load_document, load_operation, query_files
 from tap_gitlab_duo.tap import STREAM_TYPES
 
-SCHEMA_FILE = Path(__file__).resolve().parents[1] / "simulator" / "schema.graphql"
+SCHEMA_FILE = Path(__file__).resolve().parents[1] / "tap_gitlab_duo" / "gitlab_schema.graphql"
 SHARED_SCHEMA = (
     Path(__file__).resolve().parents[2] / "shared" / "reference" / "gitlab_duo_schema.graphql"
 )

@@ -736,7 +736,7 @@ def test_dataset_is_realistic_and_has_every_event_type() -> None:
     assert 0.25 < acceptance < 0.35
     assert 0.01 < sum(e.namespace_id is None for e in events) / len(events) < 0.04
     assert 1300 < len(events) / 28 < 1700  # events_per_day is the average
-    enum = build_schema((REPO / "simulator" / "schema.graphql").read_text()).type_map[
+    enum = build_schema((REPO / "tap_gitlab_duo" / "gitlab_schema.graphql").read_text()).type_map[
         "AiUsageEventType"
     ]
     assert isinstance(enum, GraphQLEnumType)
