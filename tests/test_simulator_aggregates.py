@@ -35,7 +35,9 @@ from simulator.scopes import ScopeType
 REPO = Path(__file__).resolve().parents[1]
 END = date(2025, 9, 30)  # a Tuesday
 DAY = date(2025, 9, 29)  # a Monday, with late events added below
-SCHEMA = build_schema((REPO / "tap_gitlab_duo" / "gitlab_schema.graphql").read_text(encoding="utf-8"))
+SCHEMA = build_schema(
+    (REPO / "tap_gitlab_duo" / "gitlab_schema.graphql").read_text(encoding="utf-8")
+)
 PERMISSION_ERROR = (
     "The resource that you are attempting to access does not exist or you don't have "
     "permission to perform this action"
