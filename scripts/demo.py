@@ -7,12 +7,16 @@
 3. Has the simulator receive late events (stamped in the last days, as IDE clients
    send them), runs the same command again, incrementally from the saved state, and
    prints what the second run added.
+4. Builds the analytics models (`meltano invoke dbt-postgres:build`: the dbt project in
+   transform/, its tests included) into the schema `<load schema>_analytics`, and
+   renders the HTML report from them (scripts/report.py); prints where it is.
 
 Set TAP_GITLAB_DUO_API_URL (plus TAP_GITLAB_DUO_TOKEN, TAP_GITLAB_DUO_GROUP_PATHS, ...)
 to read a real GitLab instead of the simulator, and/or TARGET_POSTGRES_SQLALCHEMY_URL
-to load into your own PostgreSQL. Demo state (Meltano's system database) lives in
-`.demo/` and starts empty on every run. Every process the demo starts is stopped when
-it ends, also on Ctrl-C or an error.
+to load into your own PostgreSQL (the models are built there too; DBT_POSTGRES_* settings
+take precedence over the connection derived from that URL). Demo state (Meltano's
+system database) lives in `.demo/` and starts empty on every run. Every process the
+demo starts is stopped when it ends, also on Ctrl-C or an error.
 
 Run it with `bash scripts/demo.sh`.
 """
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit, urlunsplit
 
 import psycopg
 import requests
@@ -52,6 +56,8 @@ SYNC_DAYS = 30
 LATE_EVENTS = {"count": 50, "days_back": 3, "seed": 2026}
 DEFAULT_SCHEMA = "tap_gitlab_duo_demo"
 SHOWN, ACCEPTED = "CODE_SUGGESTION_SHOWN_IN_IDE", "CODE_SUGGESTION_ACCEPTED_IN_IDE"
+SEAT_ACTIVE_DAYS = 30  # as the dbt var seat_active_days
+REPORT = DEMO / "gitlab-duo-report.html"
 
 
 class DemoError(Exception):
@@ -137,6 +143,24 @@ def libpq_uri(sqlalchemy_url: str) -> str:
     """`postgresql+psycopg://…` -> `postgresql://…` for psycopg."""
     parts = urlsplit(sqlalchemy_url)
     return urlunsplit(parts._replace(scheme=parts.scheme.split("+", 1)[0]))
+
+
+def dbt_connection(sqlalchemy_url: str) -> dict[str, str]:
+    """The dbt-postgres transformer's connection settings (DBT_POSTGRES_*) from a URL.
+
+    `postgresql+psycopg://user:pass@host:5432/db`, or the embedded server's
+    `postgresql+psycopg://postgres@/postgres?host=<socket dir>`.
+    """
+    parts = urlsplit(sqlalchemy_url)
+    query = parse_qs(parts.query)
+    settings = {
+        "HOST": (query.get("host") or [parts.hostname or "localhost"])[0],
+        "PORT": str(parts.port or (query.get("port") or ["5432"])[0]),
+        "USER": unquote(parts.username or "postgres"),
+        "PASSWORD": unquote(parts.password or ""),
+        "DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+    }
+    return {f"DBT_POSTGRES_{name}": value for name, value in settings.items()}
 
 
 # --- Meltano --------------------------------------------------------------------------
@@ -275,6 +299,45 @@ def print_summary(db: psycopg.Connection[Any], schema: str) -> None:
     if total_shown:
         rate = total_accepted / total_shown
         say(f"    {'all':<14} {total_shown:>7} {total_accepted:>9} {rate:>7.1%}")
+    print_seats(db, schema)
+
+
+def seats(db: psycopg.Connection[Any], schema: str) -> list[tuple[Any, ...]]:
+    """Per scope and add-on of the latest snapshot: bought, assigned, active, never used."""
+    query = sql.SQL(
+        """
+        WITH latest AS (
+            SELECT * FROM {table}
+            WHERE (scope_type, scope_path, snapshot_date) IN (
+                SELECT scope_type, scope_path, max(snapshot_date) FROM {table} GROUP BY 1, 2)
+        )
+        SELECT CASE WHEN scope_type = 'instance' THEN '(instance)' ELSE scope_path END,
+               add_on_type,
+               max(purchased_quantity),
+               count(*) FILTER (WHERE seat_assigned),
+               count(*) FILTER (WHERE seat_assigned
+                                AND last_duo_activity_on > snapshot_date - %(days)s),
+               count(*) FILTER (WHERE seat_assigned AND last_duo_activity_on IS NULL)
+        FROM latest
+        GROUP BY scope_type, scope_path, add_on_type
+        ORDER BY scope_type, scope_path, add_on_type
+        """
+    ).format(table=sql.Identifier(schema, "duo_seat_assignments"))
+    return db.execute(query, {"days": SEAT_ACTIVE_DAYS}).fetchall()
+
+
+def print_seats(db: psycopg.Connection[Any], schema: str) -> None:
+    try:
+        rows = seats(db, schema)
+    except psycopg.errors.UndefinedTable:
+        return  # seats not selected, or no Owner role: nothing to tell
+    if not rows:
+        return
+    say(f"  Duo seats, latest snapshot (active: Duo used in the last {SEAT_ACTIVE_DAYS} days):")
+    say(f"    {'scope':<14} {'add-on':<17} {'bought':>6} {'assigned':>8} {'active':>6} "
+        f"{'never used':>10}")  # fmt: skip
+    for scope, add_on, bought, assigned, active, never in rows:
+        say(f"    {scope:<14} {add_on:<17} {bought or 0:>6} {assigned:>8} {active:>6} {never:>10}")
 
 
 # --- the demo -------------------------------------------------------------------------
@@ -389,6 +452,39 @@ def run_demo(stack: contextlib.ExitStack) -> None:
     say("  Bookmarks (every day before them is complete):")
     for line in bookmark_lines(state):
         say(f"    {line}")
+
+    build_models_and_report(setup)
+
+
+def build_models_and_report(setup: Setup) -> None:
+    """`meltano invoke dbt-postgres:build`, then the HTML report from the marts."""
+    analytics = setup.env.get("DBT_POSTGRES_SCHEMA") or f"{setup.schema}_analytics"
+    dbt_env = {
+        **dbt_connection(setup.sqlalchemy_url),
+        "DBT_POSTGRES_SCHEMA": analytics,
+        "DBT_POSTGRES_SOURCE_SCHEMA": setup.schema,
+    }
+    for key, value in dbt_env.items():
+        setup.env.setdefault(key, value)  # the user's own DBT_POSTGRES_* settings win
+    say(f"Models: meltano invoke dbt-postgres:build (into schema {analytics}) ...")
+    output = setup.meltano(["invoke", "dbt-postgres:build"], "dbt-build.log")
+    done = [line for line in output.splitlines() if "Done. PASS=" in line]
+    if done:
+        say(f"    dbt: {done[-1].split('Done. ', 1)[1].strip()}")
+
+    say("Report: scripts/report.py ...")
+    env = dict(setup.env)
+    env["TARGET_POSTGRES_SQLALCHEMY_URL"] = setup.sqlalchemy_url
+    env["DBT_POSTGRES_SCHEMA"] = analytics
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "report.py"), "--output", str(REPORT)],
+        cwd=REPO, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+        check=False, timeout=300,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise DemoError(f"the report failed:\n{result.stdout}{result.stderr}".rstrip())
+    say(f"  {result.stdout.strip()}")
+    say(f"  Open it in a browser: {REPORT.as_uri()}")
 
 
 def bookmark_lines(state_json: str) -> list[str]:

@@ -220,7 +220,8 @@ class DayWindowStream(DuoStream):
         the bookmark waits until the batch file is written (``get_batches``).
         """
         if self._batching:
-            self._pending_bookmark = (context, window)
+            # The latest complete day of each scope: one batch can span scopes.
+            self._pending_bookmarks[Scope.from_context(context)] = (context, window)
             return
         if self._move_bookmark(context, window):
             self._write_state_message()
@@ -247,19 +248,18 @@ class DayWindowStream(DuoStream):
         """
         batcher = Batcher(tap_name=self.tap_name, stream_name=self.name, batch_config=batch_config)
         self._batching = True
-        self._pending_bookmark = None
+        self._pending_bookmarks: dict[Scope, tuple[Context, DayWindow]] = {}
         try:
             records = self._sync_records(context, write_messages=False)
             for manifest in batcher.get_batches(records=records):
-                if self._pending_bookmark is not None:
-                    self._move_bookmark(*self._pending_bookmark)
-                    self._pending_bookmark = None
+                for pending in self._pending_bookmarks.values():
+                    self._move_bookmark(*pending)
+                self._pending_bookmarks.clear()
                 yield batch_config.encoding, manifest
         finally:
             self._batching = False
 
     _batching = False
-    _pending_bookmark: tuple[Context, DayWindow] | None = None
 
     def _increment_stream_state(
         self, latest_record: Record, *, context: Context | None = None
