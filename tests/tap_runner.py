@@ -60,6 +60,7 @@ def base_config(simulator: SimulatorProcess, **overrides: t.Any) -> dict[str, t.
 
 
 EVENT_STREAMS = ("code_suggestion_events", "ai_usage_events")
+ALL_STREAMS = (*EVENT_STREAMS, "ai_user_metrics", "ai_metrics", "duo_seat_assignments")
 
 
 def catalog_selecting(config_file: Path, streams: t.Sequence[str]) -> dict[str, t.Any]:

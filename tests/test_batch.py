@@ -50,6 +50,7 @@ from tests.test_e2e_meltano import (
     days,
     difference,
     expected,
+    first_run_project,
     metric_columns,
     parse_utc,
     primary_key_columns,
@@ -139,23 +140,8 @@ def batch_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatchE2E]:
     simulator = start_simulator(workdir)
     try:
         with embedded_postgres(workdir / "pgdata") as postgres:
-            project = MeltanoProject(
-                home=workdir / "meltano",
-                tap_settings={
-                    "api_url": simulator.url,
-                    "token": ADMIN_TOKEN,
-                    "group_paths": [GROUP],
-                    "instance": True,
-                    "start_date": f"{START.isoformat()}T00:00:00Z",
-                    "end_date": f"{FIRST_END.isoformat()}T00:00:00Z",
-                    "lookback_days": LOOKBACK_DAYS,
-                    "_select": [f"{stream}.*" for stream in ALL_STREAMS],
-                    **batch_settings(root),
-                },
-                target_settings={
-                    "sqlalchemy_url": postgres.sqlalchemy_url,
-                    "default_target_schema": SCHEMA,
-                },
+            project = first_run_project(
+                workdir, simulator, postgres, SCHEMA, **batch_settings(root)
             )
             truth_first = truth_through(simulator, FIRST_END)
             first = run_batch(project, postgres, root)

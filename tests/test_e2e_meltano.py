@@ -286,6 +286,35 @@ def run_and_snapshot(project: MeltanoProject, postgres: EmbeddedPostgres, schema
     return Snapshot(rows=rows, state=project.state(STATE_ID), started_at=started_at)
 
 
+def first_run_project(
+    workdir: Path,
+    simulator: Simulator,
+    postgres: EmbeddedPostgres,
+    schema: str,
+    **tap_settings: Any,
+) -> MeltanoProject:
+    """The Meltano project of the first run: every stream, group and instance scopes."""
+    return MeltanoProject(
+        home=workdir / "meltano",
+        tap_settings={
+            "api_url": simulator.url,
+            "token": ADMIN_TOKEN,
+            "group_paths": [GROUP],
+            "project_paths": [],
+            "instance": True,
+            "start_date": f"{START.isoformat()}T00:00:00Z",
+            "end_date": f"{FIRST_END.isoformat()}T00:00:00Z",
+            "lookback_days": LOOKBACK_DAYS,
+            "_select": [f"{stream}.*" for stream in ALL_STREAMS],
+            **tap_settings,
+        },
+        target_settings={
+            "sqlalchemy_url": postgres.sqlalchemy_url,
+            "default_target_schema": schema,
+        },
+    )
+
+
 @pytest.fixture(scope="module")
 def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     workdir = tmp_path_factory.mktemp("e2e-meltano")
@@ -293,24 +322,7 @@ def e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[E2E]:
     simulator = start_simulator(workdir)
     try:
         with embedded_postgres(workdir / "pgdata") as postgres:
-            project = MeltanoProject(
-                home=workdir / "meltano",
-                tap_settings={
-                    "api_url": simulator.url,
-                    "token": ADMIN_TOKEN,
-                    "group_paths": [GROUP],
-                    "project_paths": [],
-                    "instance": True,
-                    "start_date": f"{START.isoformat()}T00:00:00Z",
-                    "end_date": f"{FIRST_END.isoformat()}T00:00:00Z",
-                    "lookback_days": LOOKBACK_DAYS,
-                    "_select": [f"{stream}.*" for stream in ALL_STREAMS],
-                },
-                target_settings={
-                    "sqlalchemy_url": postgres.sqlalchemy_url,
-                    "default_target_schema": schema,
-                },
-            )
+            project = first_run_project(workdir, simulator, postgres, schema)
             truth_first = all_truth(simulator, FIRST_END)
             first = run_and_snapshot(project, postgres, schema)
 

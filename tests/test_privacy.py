@@ -17,17 +17,10 @@ from tests.expectations import STREAM_SCOPES, row
 from tests.simulator_process import ADMIN_TOKEN, SimulatorProcess, shared_simulator
 from tests.support.meltano import MeltanoProject
 from tests.support.postgres import embedded_postgres
-from tests.tap_runner import TapRun, base_config, run_tap
+from tests.tap_runner import ALL_STREAMS, TapRun, base_config, run_tap
 
 KEY = "privacy-test-key-0123456789abcdef"
 START, END = "2026-10-05", "2026-10-06"
-ALL_STREAMS = (
-    "code_suggestion_events",
-    "ai_usage_events",
-    "ai_user_metrics",
-    "ai_metrics",
-    "duo_seat_assignments",
-)
 
 
 # --- the pseudonyms -----------------------------------------------------------------

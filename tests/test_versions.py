@@ -15,16 +15,9 @@ import pytest
 
 from tests.expectations import describe_difference, emitted, expected
 from tests.simulator_process import SimulatorProcess, start_simulator
-from tests.tap_runner import TapRun, base_config, bookmark_of, run_tap
+from tests.tap_runner import ALL_STREAMS, TapRun, base_config, bookmark_of, run_tap
 
 START, END = "2026-10-05", "2026-10-06"
-ALL_STREAMS = (
-    "code_suggestion_events",
-    "ai_usage_events",
-    "ai_user_metrics",
-    "ai_metrics",
-    "duo_seat_assignments",
-)
 FEATURE_OBJECTS = ("codeSuggestions", "chat", "codeReview", "agentPlatform", "mcp")
 
 
