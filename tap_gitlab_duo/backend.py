@@ -9,6 +9,8 @@ last row of a full page can be skipped), PostgreSQL keeps three months of events
 
 from __future__ import annotations
 
+import base64
+import json
 import typing as t
 
 from tap_gitlab_duo.graphql_response import StreamUnavailableError
@@ -47,3 +49,25 @@ def probe_backend(transport: DuoStream, scope: Scope, today: pendulum.Date) -> s
         return UNKNOWN  # aiMetrics denied to this token
     found = (body.get("data") or {}).get("scope") or {}
     return CLICKHOUSE if found.get("aiMetrics") is not None else POSTGRESQL
+
+
+def cursor_backend(cursor: str | None) -> str:
+    """The store a page cursor comes from, when GitLab's cursor says so.
+
+    GitLab's keyset cursors are base64 JSON of the sort key: PostgreSQL's carry the row
+    ``id`` (a unique key), ClickHouse's only ``timestamp`` and ``user_id``. Anything else
+    is ``UNKNOWN``, which the tap treats as possibly tied.
+    """
+    if not cursor:
+        return UNKNOWN
+    try:
+        decoded = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, TypeError):
+        return UNKNOWN
+    if not isinstance(decoded, dict):
+        return UNKNOWN
+    if "id" in decoded:
+        return POSTGRESQL
+    if "user_id" in decoded:
+        return CLICKHOUSE
+    return UNKNOWN

@@ -94,6 +94,8 @@ class TapGitlabDuo(Tap):
     def check_access_once(self, transport: DuoStream) -> None:
         """Check the token and every scope, and fit the queries, before the first record."""
         if not self._access_checked:
+            # Built here, before the checks' worker threads share them.
+            _ = self.request_gate, self.people
             self.queries = FittedQueries(check_access(transport, self.scopes))
             self._warn_missing_fields()
             self._access_checked = True
@@ -103,7 +105,9 @@ class TapGitlabDuo(Tap):
         for stream in self.streams.values():
             if not stream.selected or not isinstance(stream, DuoStream):
                 continue
-            if not self.queries.usable(stream.query_file, stream.operations.values()):
+            scope_types = {s.type for s in self.scopes} & set(stream.operations)
+            operations = [stream.operations[scope_type] for scope_type in scope_types]
+            if not self.queries.usable(stream.query_file, operations):
                 continue  # the stream warns per scope that it cannot be synced
             for field in self.queries.missing(stream.query_file):
                 self.logger.warning(

@@ -406,3 +406,30 @@ def test_batch_state_never_runs_ahead_of_the_files_written(tmp_path: Path) -> No
                 day += dt.timedelta(days=1)
             checked += 1
     assert checked >= 2, "several files, each followed by its STATE"
+
+
+def test_batch_mode_bookmarks_quiet_days(tmp_path: Path) -> None:
+    """Days without records leave no batch file, and are still complete and bookmarked."""
+    simulator = start_simulator(tmp_path)
+    try:
+        # The simulator's data covers SIM_DAYS days before SIM_END: August is quiet.
+        quiet_first, quiet_last = dt.date(2026, 8, 20), dt.date(2026, 8, 22)
+        config = {
+            "api_url": simulator.url,
+            "token": ADMIN_TOKEN,
+            "group_paths": [GROUP],
+            "start_date": f"{quiet_first.isoformat()}T00:00:00Z",
+            "end_date": f"{quiet_last.isoformat()}T00:00:00Z",
+            "batch_config": {
+                "encoding": {"format": "jsonl", "compression": "gzip"},
+                "storage": {"root": (tmp_path / "batches").as_uri(), "prefix": "batch-"},
+            },
+        }
+        (tmp_path / "batches").mkdir()
+        run = run_tap(config, streams=("ai_usage_events",))
+    finally:
+        simulator.stop()
+    assert not [m for m in run.messages if m["type"] == "BATCH"]
+    assert bookmark_of(run.final_state, "ai_usage_events", "group", GROUP) == (
+        f"{(quiet_last + dt.timedelta(days=1)).isoformat()}T00:00:00Z"
+    )

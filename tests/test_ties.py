@@ -126,3 +126,33 @@ def test_no_extra_request_on_postgresql(clickhouse: SimulatorProcess) -> None:
     finally:
         clickhouse.settings(event_backend="clickhouse", clickhouse=True)
     assert requests_made == PREFLIGHT_REQUESTS + plain_pages
+
+
+@pytest.fixture(scope="module")
+def busy_clickhouse() -> t.Iterator[SimulatorProcess]:
+    """Users with more than a page of events a day, several of one kind."""
+    simulator = start_simulator(
+        "--event-backend", "clickhouse", "--events-per-day", "8000", "--days", "3"
+    )
+    yield simulator
+    simulator.stop()
+
+
+@pytest.mark.parametrize("stream", ["ai_usage_events", "code_suggestion_events"])
+def test_busy_users_lose_no_row(busy_clickhouse: SimulatorProcess, stream: str) -> None:
+    first, last = "2026-10-29", "2026-10-31"
+    config = base_config(
+        busy_clickhouse,
+        start_date=f"{first}T00:00:00Z",
+        end_date=f"{last}T00:00:00Z",
+        project_paths=[],
+        instance=False,
+    )
+    busy_clickhouse.control("POST", "stats/reset")
+    run = run_tap(config, streams=(stream,))
+    requests_made = busy_clickhouse.control("GET", "stats")["graphql_requests"]
+    want = expected(busy_clickhouse, stream, "group", GROUP, first, last)
+    got = emitted(run.records[stream], stream, "group", GROUP)
+    assert got == want, f"{stream}: {describe_difference(want, got)}"
+    assert "may be missing" not in run.stderr
+    print(f"{stream}: {sum(want.values())} rows in {requests_made} requests")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import typing as t
+from collections import Counter
 
 import requests
 
-from tap_gitlab_duo.backend import POSTGRESQL, POSTGRESQL_RETENTION_MONTHS
+from tap_gitlab_duo.backend import POSTGRESQL, POSTGRESQL_RETENTION_MONTHS, cursor_backend
 from tap_gitlab_duo.graphql_response import connection
 from tap_gitlab_duo.keys import assign_event_keys
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
@@ -44,31 +46,58 @@ class EventStream(DayWindowStream):
         }
 
     def parse_response(self, response: requests.Response) -> t.Iterable[dict]:
-        # The last row of a full page is marked: on ClickHouse, rows tied with it may
-        # have been skipped (see ``ties``).
+        # The last row of a full page is marked unless GitLab's cursor shows a unique
+        # key (PostgreSQL): on ClickHouse rows tied with it may be skipped (``ties``).
         found = connection(response)
         nodes = found.get("nodes") or []
-        if nodes and (found.get("pageInfo") or {}).get("hasNextPage"):
+        page_info = found.get("pageInfo") or {}
+        if (
+            nodes
+            and page_info.get("hasNextPage")
+            and cursor_backend(page_info.get("endCursor")) != POSTGRESQL
+        ):
             nodes[-1] = {**nodes[-1], PAGE_END: True}
         yield from nodes
 
+    @contextlib.contextmanager
+    def narrowed(
+        self, users: list[str], events: tuple[str, ...] | None, first: int | None = None
+    ) -> t.Iterator[None]:
+        """Requests of this thread ask only for these users (and events) meanwhile.
+
+        Kept out of the request context, which the SDK logs: user ids stay out of logs.
+        """
+        self._narrowing.filters = (users, events, first)
+        try:
+            yield
+        finally:
+            self._narrowing.filters = None
+
+    @functools.cached_property
+    def _narrowing(self) -> threading.local:
+        return threading.local()
+
     def variables_for(self, context: Context) -> dict[str, t.Any]:
         variables = super().variables_for(context)
-        # Set only when a day is read again for some users (see ``ties``).
-        for name, variable in (("user_ids", "userIds"), ("events", "events")):
-            if context.get(name) is not None:
-                variables[variable] = context[name]
+        filters = getattr(self._narrowing, "filters", None)
+        if filters is not None:
+            users, events, first = filters
+            variables["userIds"] = users
+            if events is not None:
+                variables["events"] = list(events)
+            if first is not None:
+                variables["first"] = first
         return variables
 
-    def warn_possible_gap(self, context: Context, window: DayWindow, reason: str) -> None:
-        """Say, once per scope and run, that GitLab's paging may have hidden rows."""
+    def note_gap(self, context: Context, window: DayWindow, reason: str) -> None:
+        """Say, once per scope and day, that GitLab's paging may have hidden rows."""
         scope = Scope.from_context(context)
         with self._gap_lock:
-            if scope in self._gaps_reported:
+            if (scope, window.start_date) in self._gaps_reported:
                 return
-            self._gaps_reported.add(scope)
+            self._gaps_reported.add((scope, window.start_date))
         self.logger.warning(
-            "Stream '%s', %s, %s: rows tied with the end of a full page may be missing (%s).",
+            "Stream '%s', %s, %s: rows tied with the end of a full page may be missing: %s.",
             self.name,
             scope,
             window.day,
@@ -76,7 +105,7 @@ class EventStream(DayWindowStream):
         )
 
     @functools.cached_property
-    def _gaps_reported(self) -> set[Scope]:
+    def _gaps_reported(self) -> set[tuple[Scope, str]]:
         return set()
 
     _gap_lock = threading.Lock()
@@ -103,16 +132,25 @@ class EventStream(DayWindowStream):
     ) -> list[dict[str, t.Any]]:
         scope = Scope.from_context(context)
         day = window.start_date
-        nodes = self.iter_window(context, window.start_date, window.end_date)
-        if self.backend_of(scope) == POSTGRESQL:
-            # A unique keyset: nothing is skipped, and nodes become records as pages
-            # arrive, so a day is held once, not twice.
-            records = [self.node_to_record(n, scope) for n in nodes]
-        else:
-            records = [
-                self.node_to_record(n, scope)
-                for n in ties.complete_day(self, context, window, list(nodes))
-            ]
+        # Nodes become records as pages arrive, so a day is held once, not twice.
+        records = []
+        seen: Counter[tuple[str, str]] = Counter()  # rows per user and event type
+        page_ends = []
+        for node in self.iter_window(context, window.start_date, window.end_date):
+            seen[ties.user_of(node) or "", str(node.get("event"))] += 1
+            if node.get(PAGE_END):
+                page_ends.append(node)
+            records.append(self.node_to_record(node, scope))
+        boundary, anonymous = ties.page_end_users(page_ends, day)
+        if anonymous:
+            self.note_gap(context, window, "a page ended on a row without user")
+        if boundary:
+            again = ties.complete_users(self, context, window, boundary, seen)
+            if again:
+                # The boundary users' rows of the first read give way to their full re-read.
+                replaced = {self.people.person(parse_gid(u), None)[0] for u in boundary}
+                records = [r for r in records if r["user_id"] not in replaced]
+                records += [self.node_to_record(n, scope) for n in again]
         # GitLab may include the next day's first instants; those belong to that day.
         records = [r for r in records if r["timestamp"].startswith(day)]
         assign_event_keys(records)

@@ -256,6 +256,12 @@ class DayWindowStream(DuoStream):
                     self._move_bookmark(*pending)
                 self._pending_bookmarks.clear()
                 yield batch_config.encoding, manifest
+            # Days completed after the last file (quiet days, or a last batch exactly
+            # full) hold no record waiting to be written: they are bookmarked now.
+            moved = [self._move_bookmark(*p) for p in self._pending_bookmarks.values()]
+            self._pending_bookmarks.clear()
+            if any(moved):
+                self._write_state_message()
         finally:
             self._batching = False
 
