@@ -13,6 +13,9 @@ import base64
 import json
 import typing as t
 
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+
 from tap_gitlab_duo.graphql_response import StreamUnavailableError
 from tap_gitlab_duo.scopes import INSTANCE, Scope
 
@@ -47,6 +50,11 @@ def probe_backend(transport: DuoStream, scope: Scope, today: pendulum.Date) -> s
         )
     except StreamUnavailableError:
         return UNKNOWN  # aiMetrics denied to this token
+    except (RetriableAPIError, requests.exceptions.RequestException):
+        # GitLab kept failing: the event streams need no answer to sync (their pages
+        # say which store they come from); the metric streams skip the scope with a
+        # warning and keep their bookmark, and the next run asks again.
+        return UNKNOWN
     found = (body.get("data") or {}).get("scope") or {}
     return CLICKHOUSE if found.get("aiMetrics") is not None else POSTGRESQL
 
