@@ -113,18 +113,18 @@ class EventStream(DayWindowStream):
     def windows(self, context: Context) -> list[DayWindow]:
         windows = super().windows(context)
         scope = Scope.from_context(context)
-        if windows and self.backend_of(scope) == POSTGRESQL:
-            kept_from = self.now.subtract(months=POSTGRESQL_RETENTION_MONTHS).date()
-            if windows[0].day < kept_from:
-                self.logger.warning(
-                    "Stream '%s', %s: GitLab without ClickHouse keeps raw events for %d "
-                    "months, so days before %s may be empty or incomplete, and GitLab "
-                    "cannot give them back. Syncing what it still has.",
-                    self.name,
-                    scope,
-                    POSTGRESQL_RETENTION_MONTHS,
-                    kept_from,
-                )
+        kept_from = self.now.subtract(months=POSTGRESQL_RETENTION_MONTHS).date()
+        # Only a range reaching past PostgreSQL's retention needs to know the store.
+        if windows and windows[0].day < kept_from and self.backend_of(scope) == POSTGRESQL:
+            self.logger.warning(
+                "Stream '%s', %s: GitLab without ClickHouse keeps raw events for %d "
+                "months, so days before %s may be empty or incomplete, and GitLab "
+                "cannot give them back. Syncing what it still has.",
+                self.name,
+                scope,
+                POSTGRESQL_RETENTION_MONTHS,
+                kept_from,
+            )
         return windows
 
     def read_day(
@@ -134,22 +134,23 @@ class EventStream(DayWindowStream):
         day = window.start_date
         # Nodes become records as pages arrive, so a day is held once, not twice.
         records = []
-        seen: Counter[tuple[str, str]] = Counter()  # rows per user and event type
         page_ends = []
         for node in self.iter_window(context, window.start_date, window.end_date):
-            seen[ties.user_of(node) or "", str(node.get("event"))] += 1
             if node.get(PAGE_END):
                 page_ends.append(node)
             records.append(self.node_to_record(node, scope))
-        boundary, anonymous = ties.page_end_users(page_ends, day)
-        if anonymous:
-            self.note_gap(context, window, "a page ended on a row without user")
+        boundary = ties.boundary_users(self, context, window, page_ends)
         if boundary:
-            again = ties.complete_users(self, context, window, boundary, seen)
+            # Each boundary user's rows of the first read, counted by event type.
+            user_of_id = {self.people.person(parse_gid(u), None)[0]: u for u in boundary}
+            seen: dict[str, Counter[str]] = {u: Counter() for u in boundary}
+            for record in records:
+                if (user := user_of_id.get(record["user_id"])) is not None:
+                    seen[user][record["event"]] += 1
+            again = ties.complete_users(self, context, window, seen)
             if again:
                 # The boundary users' rows of the first read give way to their full re-read.
-                replaced = {self.people.person(parse_gid(u), None)[0] for u in boundary}
-                records = [r for r in records if r["user_id"] not in replaced]
+                records = [r for r in records if r["user_id"] not in user_of_id]
                 records += [self.node_to_record(n, scope) for n in again]
         # GitLab may include the next day's first instants; those belong to that day.
         records = [r for r in records if r["timestamp"].startswith(day)]

@@ -57,31 +57,39 @@ def page_end_users(nodes: t.Iterable[Node], day: str) -> tuple[set[str], bool]:
     return users, anonymous
 
 
+def boundary_users(
+    stream: EventStream, context: Context, window: DayWindow, nodes: t.Iterable[Node]
+) -> set[str]:
+    """``page_end_users``, with a warning when a page ended on a row without user."""
+    users, anonymous = page_end_users(nodes, window.start_date)
+    if anonymous:
+        stream.note_gap(context, window, "a page ended on a row without user")
+    return users
+
+
 def complete_users(
     stream: EventStream,
     context: Context,
     window: DayWindow,
-    boundary: set[str],
-    seen: Counter[tuple[str, str]],
+    seen: dict[str, Counter[str]],
 ) -> list[Node]:
     """Every row of the day of each boundary user, read again until no page hides any.
 
-    ``seen`` counts the first read's rows per user and event type: a busy user is read
-    straight away in parts by event type, each part sized to fit in a page.
+    ``seen`` maps each boundary user to the first read's rows by event type: a busy user
+    is read straight away in parts by event type, each part sized to fit in a page.
     """
     operation = stream.operation_for(Scope.from_context(context))
     if "$userIds" not in operation.text:
         stream.note_gap(context, window, "this GitLab has no userIds filter")
         return []
     reader = _Reader(stream, context, window, "$events" in operation.text)
-    users = sorted(boundary)
-    per_user = {u: Counter({e: c for (who, e), c in seen.items() if who == u}) for u in users}
-    if len(users) > 1 and sum(sum(c.values()) for c in per_user.values()) < stream.page_size:
+    users = sorted(seen)
+    if len(users) > 1 and sum(c.total() for c in seen.values()) < stream.page_size:
         return reader.complete(users, None)
     rows: list[Node] = []
     for user in users:
-        busy = sum(per_user[user].values()) >= stream.page_size
-        parts = _packed(per_user[user], stream.page_size) if busy and reader.split_by_event else []
+        busy = seen[user].total() >= stream.page_size
+        parts = _packed(seen[user], stream.page_size) if busy and reader.split_by_event else []
         if len(parts) >= 2:
             rows += [row for part in parts for row in reader.complete([user], part)]
         else:
@@ -102,9 +110,7 @@ class _Reader:
 
     def complete(self, users: list[str], events: tuple[str, ...] | None) -> list[Node]:
         nodes = self._read(users, events)
-        boundary, anonymous = page_end_users(nodes, self.window.start_date)
-        if anonymous:
-            self.stream.note_gap(self.context, self.window, "a page ended on a row without user")
+        boundary = boundary_users(self.stream, self.context, self.window, nodes)
         if not boundary:
             return nodes
         if len(users) > 1:
