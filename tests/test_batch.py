@@ -26,9 +26,6 @@ from typing import Any
 import psycopg
 import pytest
 
-from tap_gitlab_duo.records import snake_keys
-from tap_gitlab_duo.values import parse_gid
-from tests.expectations import selected
 from tests.support.meltano import STATE_ID, MeltanoProject
 from tests.support.postgres import EmbeddedPostgres, embedded_postgres
 from tests.tap_runner import bookmark_of, run_tap
@@ -51,12 +48,11 @@ from tests.test_e2e_meltano import (
     difference,
     expected,
     first_run_project,
-    metric_columns,
+    metric_day,
     parse_utc,
     primary_key_columns,
     read_table,
     start_simulator,
-    stream_schema,
 )
 
 pytestmark = pytest.mark.e2e
@@ -253,28 +249,8 @@ def test_meltano_saved_the_bookmarks(batch_e2e: BatchE2E) -> None:
 
 @pytest.mark.parametrize("stream", METRIC_STREAMS)
 def test_metric_tables_equal_ground_truth(batch_e2e: BatchE2E, stream: str) -> None:
-    schema = stream_schema(stream)
-    rows_of_days = [r for r in batch_e2e.second.rows[stream] if r["period"] == "day"]
     for day in sorted(days(START, SECOND_END)):
-        rows = [r for r in rows_of_days if r["date"] == day]
-        params = {"scope_type": "group", "scope_path": GROUP, "start": day.isoformat(),
-                  "end": day.isoformat()}  # fmt: skip
-        want: list[Any]
-        got: list[Any]
-        if stream == "ai_metrics":
-            truth = batch_e2e.simulator.get("/-/simulator/truth/ai-metrics", params)["metrics"]
-            want = [selected(snake_keys(truth), schema)]
-            got = [metric_columns(r, stream) for r in rows]
-        else:
-            nodes = batch_e2e.simulator.get("/-/simulator/truth/ai-user-metrics", params)["nodes"]
-            want = sorted(
-                ((parse_gid((n.get("user") or {}).get("id")) or 0,
-                  selected(snake_keys({k: v for k, v in n.items() if k != "user"}), schema))
-                 for n in nodes),
-                key=lambda pair: pair[0],
-            )  # fmt: skip
-            got = sorted(((r["user_id"], metric_columns(r, stream)) for r in rows),
-                         key=lambda pair: pair[0])  # fmt: skip
+        got, want = metric_day(batch_e2e.simulator, stream, batch_e2e.second.rows[stream], day)
         assert got == want, f"{stream} {day}"
 
 

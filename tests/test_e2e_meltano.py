@@ -481,40 +481,38 @@ def metric_columns(row: dict[str, Any], stream: str) -> dict[str, Any]:
     }
 
 
+def metric_day(
+    simulator: Simulator, stream: str, rows: list[dict[str, Any]], day: dt.date
+) -> tuple[list[Any], list[Any]]:
+    """(loaded, truth) of one metric stream's day rows of the group, comparable as lists."""
+    schema = stream_schema(stream)
+    rows = [r for r in rows if r["date"] == day and r["period"] == "day"]
+    params = {"scope_type": "group", "scope_path": GROUP, "start": day.isoformat(),
+              "end": day.isoformat()}  # fmt: skip
+    if stream == "ai_metrics":
+        truth = simulator.get("/-/simulator/truth/ai-metrics", params)["metrics"]
+        return [metric_columns(r, stream) for r in rows], [selected(snake_keys(truth), schema)]
+    nodes = simulator.get("/-/simulator/truth/ai-user-metrics", params)["nodes"]
+    want = sorted(
+        ((parse_gid((n.get("user") or {}).get("id")) or 0,
+          selected(snake_keys({k: v for k, v in n.items() if k != "user"}), schema))
+         for n in nodes),
+        key=lambda pair: pair[0],
+    )  # fmt: skip
+    got = sorted(((r["user_id"], metric_columns(r, stream)) for r in rows),
+                 key=lambda pair: pair[0])  # fmt: skip
+    return got, want
+
+
 @pytest.mark.parametrize("stream", METRIC_STREAMS)
 def test_metric_tables_equal_ground_truth_for_every_day(e2e: E2E, stream: str) -> None:
     expected_keys = ["scope_type", "scope_path", "period", "date"]
     if stream == "ai_user_metrics":
         expected_keys.append("user_id")
     assert primary_key_columns(e2e.postgres, e2e.schema, stream) == expected_keys
-    schema = stream_schema(stream)
     compared = 0
     for day in sorted(days(START, SECOND_END)):
-        rows = [r for r in e2e.second.rows[stream] if r["date"] == day and r["period"] == "day"]
-        params = {"scope_type": "group", "scope_path": GROUP, "start": day.isoformat(),
-                  "end": day.isoformat()}  # fmt: skip
-        want: list[Any]
-        got: list[Any]
-        if stream == "ai_metrics":
-            want = [
-                selected(
-                    snake_keys(
-                        e2e.simulator.get("/-/simulator/truth/ai-metrics", params)["metrics"]
-                    ),
-                    schema,
-                )
-            ]
-            got = [metric_columns(r, stream) for r in rows]
-        else:
-            nodes = e2e.simulator.get("/-/simulator/truth/ai-user-metrics", params)["nodes"]
-            want = sorted(
-                ((parse_gid((n.get("user") or {}).get("id")) or 0,
-                  selected(snake_keys({k: v for k, v in n.items() if k != "user"}), schema))
-                 for n in nodes),
-                key=lambda pair: pair[0],
-            )  # fmt: skip
-            got = sorted(((r["user_id"], metric_columns(r, stream)) for r in rows),
-                         key=lambda pair: pair[0])  # fmt: skip
+        got, want = metric_day(e2e.simulator, stream, e2e.second.rows[stream], day)
         assert got == want, f"{stream} {day}"
         compared += len(want)
     assert compared >= len(days(START, SECOND_END))
