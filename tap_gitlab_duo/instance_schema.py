@@ -48,6 +48,7 @@ from tap_gitlab_duo.queries import (
     load_operation,
     query_files,
     select_operation,
+    spread_names,
 )
 
 # Types per introspection request: about six complexity points each, so a request stays
@@ -241,7 +242,7 @@ def _drop_empty_selections(document: DocumentNode) -> DocumentNode:
         if isinstance(d, FragmentDefinitionNode) and not d.selection_set.selections
     }
     result = visit(document, _Empty())
-    spread = _spread_names(result)
+    spread = spread_names(result)
     definitions = tuple(
         d
         for d in result.definitions
@@ -250,17 +251,6 @@ def _drop_empty_selections(document: DocumentNode) -> DocumentNode:
     if len(definitions) != len(result.definitions):
         changed = True
     return DocumentNode(definitions=definitions) if changed else document
-
-
-def _spread_names(document: DocumentNode) -> set[str]:
-    names: set[str] = set()
-
-    class _Spreads(Visitor):
-        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-            names.add(node.name.value)
-
-    visit(document, _Spreads())
-    return names
 
 
 def _used_variables(operation: OperationDefinitionNode, document: DocumentNode) -> set[str]:

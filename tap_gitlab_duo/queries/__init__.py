@@ -14,6 +14,7 @@ from graphql import (
     DocumentNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     parse,
@@ -75,14 +76,21 @@ def _fragments_used(
     selection_set: SelectionSetNode, fragments: dict[str, FragmentDefinitionNode]
 ) -> set[str]:
     found: set[str] = set()
-
-    class _Spreads(Visitor):
-        def enter_fragment_spread(self, node: FragmentSpreadNode, *_: object) -> None:
-            found.add(node.name.value)
-
     pending = [selection_set]
     while pending:
-        before = set(found)
-        visit(pending.pop(), _Spreads())
-        pending += [fragments[name].selection_set for name in found - before]
+        new = spread_names(pending.pop()) - found
+        found |= new
+        pending += [fragments[name].selection_set for name in new]
     return found
+
+
+def spread_names(node: Node) -> set[str]:
+    """Names of the fragments spread anywhere inside a node (not following them)."""
+    names: set[str] = set()
+
+    class _Spreads(Visitor):
+        def enter_fragment_spread(self, spread: FragmentSpreadNode, *_: object) -> None:
+            names.add(spread.name.value)
+
+    visit(node, _Spreads())
+    return names
