@@ -252,18 +252,20 @@ class DayWindowStream(DuoStream):
         try:
             records = self._sync_records(context, write_messages=False)
             for manifest in batcher.get_batches(records=records):
-                for pending in self._pending_bookmarks.values():
-                    self._move_bookmark(*pending)
-                self._pending_bookmarks.clear()
+                self._apply_pending_bookmarks()
                 yield batch_config.encoding, manifest
             # Days completed after the last file (quiet days, or a last batch exactly
             # full) hold no record waiting to be written: they are bookmarked now.
-            moved = [self._move_bookmark(*p) for p in self._pending_bookmarks.values()]
-            self._pending_bookmarks.clear()
-            if any(moved):
+            if self._apply_pending_bookmarks():
                 self._write_state_message()
         finally:
             self._batching = False
+
+    def _apply_pending_bookmarks(self) -> bool:
+        """Move every scope's bookmark held back for a batch file; whether any moved."""
+        moved = [self._move_bookmark(*pending) for pending in self._pending_bookmarks.values()]
+        self._pending_bookmarks.clear()
+        return any(moved)
 
     _batching = False
 
