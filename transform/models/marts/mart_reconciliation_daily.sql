@@ -133,11 +133,16 @@ comparisons as (
     where metrics.{{ aggregate_column }} is not null
     {% endfor %}
 
+    {# metric name, raw_events column, summed ai_user_metrics column #}
+    {% for metric, raw_column, aggregate_column in [
+        ('total_event_count', 'event_count', 'total_event_count'),
+        ('users', 'users', 'users'),
+    ] %}
     union all
     select
         days.scope_type, days.scope_path, days.metric_date,
-        'ai_user_metrics', 'total_event_count',
-        coalesce(raw.event_count, 0), coalesce(user_metrics.total_event_count, 0)
+        'ai_user_metrics', '{{ metric }}',
+        coalesce(raw.{{ raw_column }}, 0), coalesce(user_metrics.{{ aggregate_column }}, 0)
     from aggregate_days as days
     left join user_metrics
         on user_metrics.scope_type = days.scope_type
@@ -147,21 +152,7 @@ comparisons as (
         on raw.scope_type = days.scope_type
         and raw.scope_path = days.scope_path
         and raw.event_date = days.metric_date
-
-    union all
-    select
-        days.scope_type, days.scope_path, days.metric_date,
-        'ai_user_metrics', 'users',
-        coalesce(raw.users, 0), coalesce(user_metrics.users, 0)
-    from aggregate_days as days
-    left join user_metrics
-        on user_metrics.scope_type = days.scope_type
-        and user_metrics.scope_path = days.scope_path
-        and user_metrics.metric_date = days.metric_date
-    left join raw_events as raw
-        on raw.scope_type = days.scope_type
-        and raw.scope_path = days.scope_path
-        and raw.event_date = days.metric_date
+    {% endfor %}
 
     {% for feature in ai_user_metrics_features() %}
     union all
