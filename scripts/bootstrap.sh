@@ -1,21 +1,34 @@
 #!/usr/bin/env bash
-# Create .venv (first of python3.13/3.12/3.11/3.10/python3 that is >= 3.10) and install
-# the project with its dev extra. The install is skipped while .venv/.bootstrap-stamp
-# holds the hash of pyproject.toml. Quiet unless something fails.
+# Create .venv with the newest supported Python (3.10 to 3.13, as requires-python in
+# pyproject.toml: the first of python3.13, python3.12, python3.11, python3.10, python3 that
+# is in that range and can create a virtual environment) and install the project with its
+# dev extra. An existing .venv on an unsupported Python is recreated. The install is
+# skipped while .venv/.bootstrap-stamp holds the hash of pyproject.toml. Quiet unless
+# something fails.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 venv=.venv
 stamp="$venv/.bootstrap-stamp"
 
-is_usable_python() {
-    "$1" -c 'import sys, venv; sys.exit(sys.version_info < (3, 10))' >/dev/null 2>&1
+candidates=(python3.13 python3.12 python3.11 python3.10 python3)
+
+# Keep in step with requires-python (">=3.10,<3.14") and the classifiers in pyproject.toml.
+is_supported_python() {
+    "$1" -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))' \
+        >/dev/null 2>&1
+}
+
+# Supported, and able to create a venv with pip (Debian splits venv/ensurepip out into
+# the python3.X-venv package).
+can_create_venv() {
+    is_supported_python "$1" && "$1" -c 'import ensurepip, venv' >/dev/null 2>&1
 }
 
 find_python() {
     local candidate
-    for candidate in python3.13 python3.12 python3.11 python3.10 python3; do
-        if command -v "$candidate" >/dev/null 2>&1 && is_usable_python "$candidate"; then
+    for candidate in "${candidates[@]}"; do
+        if command -v "$candidate" >/dev/null 2>&1 && can_create_venv "$candidate"; then
             echo "$candidate"
             return 0
         fi
@@ -23,9 +36,29 @@ find_python() {
     return 1
 }
 
-if ! is_usable_python "$venv/bin/python"; then
+# What the candidates on PATH are, for the error message, e.g.
+# "found python3 3.14.0; python3.12 3.12.3 without venv/ensurepip".
+describe_candidates() {
+    local candidate version found=""
+    for candidate in "${candidates[@]}"; do
+        command -v "$candidate" >/dev/null 2>&1 || continue
+        version=$("$candidate" -c 'import platform; print(platform.python_version())' \
+            2>/dev/null) || version="(does not run)"
+        if is_supported_python "$candidate" && ! can_create_venv "$candidate"; then
+            version="$version without venv/ensurepip"
+        fi
+        found="${found:+$found; }$candidate $version"
+    done
+    if [[ -n "$found" ]]; then
+        echo "found $found"
+    else
+        echo "none of ${candidates[*]} is on PATH"
+    fi
+}
+
+if ! is_supported_python "$venv/bin/python"; then
     if ! python=$(find_python); then
-        echo "bootstrap: no Python >= 3.10 found (tried python3.13 ... python3.10, python3)" >&2
+        echo "bootstrap: needs Python 3.10 to 3.13 with venv support; $(describe_candidates)" >&2
         exit 1
     fi
     echo "bootstrap: creating $venv with $("$python" --version 2>&1)" >&2

