@@ -6,8 +6,12 @@ bury the one line that says what to do.
 
 from __future__ import annotations
 
+import logging
+import sys
 import typing as t
+import warnings
 
+import click
 from singer_sdk.exceptions import ConfigValidationError, FatalAPIError
 from singer_sdk.plugin_base import SingerCommand
 
@@ -19,6 +23,22 @@ EXPECTED_FAILURES: tuple[type[BaseException], ...] = (FatalAPIError, ConfigValid
 
 class TapCommand(SingerCommand):
     """``SingerCommand`` whose uncaught expected failures print as one log line."""
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        """The SDK's ``invoke``, with one line per bad setting and no summary line.
+
+        The SDK adds "Config validation failed" after the lines that say what is wrong
+        and what to do; it would be the last line a scheduler shows, and says neither.
+        """
+        logging.captureWarnings(capture=True)
+        warnings.filterwarnings("once", category=DeprecationWarning)
+        sys.excepthook = self.excepthook
+        try:
+            return click.Command.invoke(self, ctx)
+        except ConfigValidationError as exc:
+            for error in exc.errors:
+                self.logger.error("%s", " ".join(str(error).split()))
+            ctx.exit(1)
 
     def excepthook(
         self,

@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import typing as t
 from functools import cached_property
@@ -57,6 +58,8 @@ UNAVAILABLE_CAUSE = {
     INSTANCE: "instance-wide data needs an administrator's token and GitLab 18.7 or later",
 }
 
+_SCOPE_SETTING = {GROUP: "'group_paths'", PROJECT: "'project_paths'", INSTANCE: "'instance'"}
+
 # Words GitLab uses when it stops a query that ran too long (HTTP 200 + errors).
 _TIMEOUT_MARKERS = ("timeout", "timed out")
 # Words of GitLab's answers that mean "not for you here", not "your query is wrong".
@@ -69,6 +72,9 @@ _DENIED_MARKERS = (
 
 # When a 429 carries no usable header, wait this long (GitLab's windows are a minute).
 DEFAULT_THROTTLE_SECONDS = 60.0
+# 429s do not count against 'max_retries': the tap waits as GitLab asks, then goes on.
+# Only this many in a row for one request (most of an hour at a minute each) end it.
+MAX_THROTTLED_IN_A_ROW = 50
 
 
 class ThrottledError(RetriableAPIError):
@@ -77,6 +83,10 @@ class ThrottledError(RetriableAPIError):
     def __init__(self, message: str, response: requests.Response, wait_seconds: float) -> None:
         super().__init__(message, response)
         self.wait_seconds = wait_seconds
+
+
+class FinalFailureError(FatalAPIError):
+    """A request failed for good: the line names stream, scope, day and what to do."""
 
 
 class GraphQLTimeoutError(RetriableAPIError):
@@ -197,6 +207,20 @@ class DuoStream(GraphQLStream):
         """The configured scopes this stream serves."""
         return [s.context for s in self._tap.scopes if s.type in self.operations]  # type: ignore[attr-defined]
 
+    def warn_no_scope(self) -> None:
+        """The SDK reads a stream without partitions once, with no scope: say why not.
+
+        That happens when no configured scope is of a kind the stream serves (seats
+        with only projects configured, say); the rest of the sync goes on.
+        """
+        settings = " or ".join(_SCOPE_SETTING[scope_type] for scope_type in self.operations)
+        self.logger.warning(
+            "Stream '%s' skipped: no configured scope is of a kind it serves (set %s, or "
+            "deselect it).",
+            self.name,
+            settings,
+        )
+
     # --- requests -----------------------------------------------------------------
 
     def operation_for(self, scope: Scope) -> Operation:
@@ -300,13 +324,15 @@ class DuoStream(GraphQLStream):
         super().log(message, *args, level=level, **kwargs)
 
     def request_decorator(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """The SDK's retry decorator, minus backoff's own log lines.
+        """The SDK's retry decorator, minus backoff's own log lines, and 429s apart.
 
-        ``backoff_handler`` announces each retry, and a window that gives up is reported
-        once, with its scope, day and the fix (``gave_up``).
+        A 429 is waited out as GitLab asks without using up 'max_retries'; failures are
+        retried with exponential backoff and jitter up to 'max_retries'.
+        ``backoff_handler`` announces each retry, and a request that fails for good is
+        reported once, with its scope, day and the fix (``final_failure``).
         """
-        return backoff.on_exception(
-            self.backoff_wait_generator,
+        wait_when_asked = self._retrying(ThrottledError, MAX_THROTTLED_IN_A_ROW)
+        retry_failures = self._retrying(
             (
                 ConnectionResetError,
                 RetriableAPIError,
@@ -315,15 +341,69 @@ class DuoStream(GraphQLStream):
                 requests.exceptions.ChunkedEncodingError,
                 requests.exceptions.ContentDecodingError,
             ),
-            max_tries=self.backoff_max_tries,
-            # An untrusted certificate will not become trusted by waiting.
-            giveup=lambda exc: isinstance(exc, requests.exceptions.SSLError),
+            self.backoff_max_tries,
+            # An untrusted certificate will not become trusted by waiting; 429s that
+            # never stop were already waited out above.
+            giveup=lambda exc: isinstance(exc, (requests.exceptions.SSLError, ThrottledError)),
+        )
+        return retry_failures(wait_when_asked(func))
+
+    def _retrying(
+        self,
+        errors: type[Exception] | tuple[type[Exception], ...],
+        max_tries: int | t.Callable[[], int],
+        giveup: t.Callable[[Exception], bool] = lambda _: False,
+    ) -> t.Callable[[t.Callable[..., t.Any]], t.Callable[..., t.Any]]:
+        return backoff.on_exception(
+            self.backoff_wait_generator,
+            errors,
+            max_tries=max_tries,
+            giveup=giveup,
             on_backoff=self.backoff_handler,
-            jitter=self.backoff_jitter,
+            jitter=self.backoff_jitter,  # adds up to a second: never shorter than asked
             logger=self.logger,
             backoff_log_level=logging.DEBUG,
             giveup_log_level=logging.DEBUG,
-        )(func)
+        )
+
+    def request_records(self, context: Context | None) -> t.Iterable[dict[str, t.Any]]:
+        """Every node of a request's pages; a failure for good names scope, day and fix."""
+        with self.failures_named(context):
+            yield from super().request_records(context)
+
+    @contextlib.contextmanager
+    def failures_named(self, context: Context | None) -> t.Iterator[None]:
+        """A request that failed for good becomes the one line of ``final_failure``."""
+        try:
+            yield
+        except FinalFailureError:
+            raise  # already named, by a request inside this one
+        except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+            raise self.final_failure(
+                context, f"gave up after {self.attempts(exc)}: {failure_reason(exc)}"
+            ) from exc
+        except FatalAPIError as exc:
+            raise self.final_failure(context, f"stopped: {exc}") from exc
+
+    def attempts(self, error: Exception) -> str:
+        """How many tries a request that failed for good had."""
+        if isinstance(error, ThrottledError):
+            return f"{MAX_THROTTLED_IN_A_ROW} rate-limit answers (HTTP 429) in a row"
+        return f"{self.backoff_max_tries()} attempts"
+
+    def final_failure(self, context: Context | None, what: str) -> FinalFailureError:
+        """The one line that ends the run: stream, scope, window, what failed, what to do."""
+        where = _describe_context(context) if context else ""
+        msg = (
+            f"Stream '{self.name}'{where} {what.rstrip('. ')}. {self.resume_hint} Run again "
+            "to resume; if GitLab is slow, raise 'max_retries' or 'request_timeout'; if it "
+            "cannot be reached, check 'api_url' and the network; if it rate-limits, lower "
+            "'concurrency' or set 'requests_per_minute'."
+        )
+        return FinalFailureError(msg)
+
+    #: What a failed run keeps of this stream (said after a final failure).
+    resume_hint = "Records of other scopes already sent are kept."
 
     def backoff_wait_generator(self) -> t.Generator[float, t.Any, None]:
         return retry_waits(float(self.config.get("max_backoff_seconds", 60)))
@@ -336,6 +416,15 @@ class DuoStream(GraphQLStream):
         exception = details.get("exception")
         context = (details.get("args") or (None, None))[-1]
         where = _describe_context(context) if isinstance(context, dict) else ""
+        if isinstance(exception, ThrottledError):
+            self.logger.warning(
+                "%s: waiting %.1f s%s, as GitLab asks (%d in a row)",
+                exception,
+                details.get("wait", 0.0),
+                where,
+                details.get("tries", 0),
+            )
+            return
         self.logger.warning(
             "Retrying %s%s in %.1f s (attempt %d of %d): %s",
             self.name,
@@ -343,7 +432,7 @@ class DuoStream(GraphQLStream):
             details.get("wait", 0.0),
             details.get("tries", 0),
             self.backoff_max_tries(),
-            exception,
+            failure_reason(exception) if isinstance(exception, Exception) else exception,
         )
 
     def unavailable_cause(self, scope: Scope) -> str:
@@ -392,6 +481,12 @@ class DuoStream(GraphQLStream):
                 "with the read_api scope that has not expired or been revoked)."
             )
             raise FatalAPIError(msg)
+        if status == HTTPStatus.FORBIDDEN:
+            msg = (
+                f"GitLab refused the request (HTTP 403) at {self.url_base}: check that "
+                "'token' has the read_api scope, and that no IP allow-list blocks this host."
+            )
+            raise FatalAPIError(msg)
         if status == HTTPStatus.NOT_FOUND:
             msg = f"No GraphQL endpoint at {self.url_base} (HTTP 404): check 'api_url'."
             raise FatalAPIError(msg)
@@ -399,7 +494,7 @@ class DuoStream(GraphQLStream):
             wait = server_wait_seconds(response)
             wait = DEFAULT_THROTTLE_SECONDS if wait is None else wait
             self.request_gate.pause_for(wait)
-            msg = f"GitLab rate limit reached (HTTP 429): waiting {wait:.0f} s as it asks"
+            msg = "GitLab rate limit reached (HTTP 429)"
             raise ThrottledError(msg, response, wait)
         if status >= HTTPStatus.INTERNAL_SERVER_ERROR and _says_timeout(response):
             # GitLab answers its own 30 s query timeout with a 503 and a JSON error.
@@ -429,7 +524,11 @@ class DuoStream(GraphQLStream):
 
     def response_error_message(self, response: requests.Response) -> str:
         # The SDK default prints the whole body and every header name.
-        excerpt = response.text[:200].replace("\n", " ") if response.content else ""
+        excerpt = " ".join(response.text[:200].split()) if response.content else ""
+        if "html" in response.headers.get("Content-Type", "") and (
+            title := re.search(r"<title>([^<]*)</title>", response.text, re.IGNORECASE)
+        ):
+            excerpt = " ".join(title[1].split())  # an error page: its title says it all
         request_id = response.headers.get("X-Request-Id")
         text = f"HTTP {response.status_code} {response.reason} from {self.url_base}"
         if request_id:
@@ -446,12 +545,23 @@ def graphql_body(operation: Operation, variables: dict[str, t.Any]) -> dict[str,
     }
 
 
-def _describe_context(context: dict[str, t.Any]) -> str:
+def _describe_context(context: t.Mapping[str, t.Any]) -> str:
     scope = Scope.from_context(context) if "scope_type" in context else None
-    text = f" for {scope}" if scope else ""
+    text = f" on {scope}" if scope else ""
     if "start_date" in context:
-        text += f", window {context['start_date']}..{context['end_date']}"
+        text += f", day {str(context['start_date'])[:10]}"
     return text
+
+
+def failure_reason(error: Exception) -> str:
+    """A failed request in a few words: requests' own text nests three exceptions deep."""
+    if isinstance(error, requests.exceptions.Timeout):
+        return f"no answer within 'request_timeout' ({type(error).__name__})"
+    text = str(error)
+    found = re.search(r"\[Errno -?\d+\] ([^'\")]+)", text)
+    if isinstance(error, requests.exceptions.ConnectionError) and found:
+        return f"cannot connect: {found[1].strip()}"
+    return " ".join(text.split())[:300]
 
 
 def _reason(error: Exception) -> str:

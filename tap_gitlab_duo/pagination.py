@@ -9,6 +9,7 @@ from __future__ import annotations
 import typing as t
 
 import requests
+from singer_sdk.exceptions import FatalAPIError
 from singer_sdk.pagination import BaseAPIPaginator
 
 from tap_gitlab_duo.graphql_response import connection
@@ -24,8 +25,8 @@ class PageInfoPaginator(BaseAPIPaginator[str | None]):
         cursor = connection(response)["pageInfo"].get("endCursor")
         if not cursor:
             # Stopping here would silently drop the rest of the window.
-            msg = "GitLab reported a next page but sent no endCursor"
-            raise RuntimeError(msg)
+            msg = "GitLab reported a next page but sent no endCursor (report it to its admins)"
+            raise FatalAPIError(msg)
         return t.cast("str", cursor)
 
     def has_more(self, response: requests.Response) -> bool:

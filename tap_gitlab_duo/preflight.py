@@ -8,10 +8,12 @@ this instance's schema has (see ``instance_schema``): any answer at all proves t
 from __future__ import annotations
 
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
-from singer_sdk.exceptions import FatalAPIError
+import requests
+from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
+from tap_gitlab_duo.client import failure_reason
 from tap_gitlab_duo.instance_schema import InstanceSchema, introspection_requests, types_read
 from tap_gitlab_duo.queries import load_operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
@@ -38,15 +40,32 @@ def check_access(transport: DuoStream, scopes: t.Sequence[Scope]) -> InstanceSch
             for document, variables in introspection
         ]
         found = [pool.submit(_exists, transport, scope) for scope in checked]
-        bodies = [answer.result() for answer in answers]
+        bodies = [_result(transport, answer) for answer in answers]
         for scope, exists in zip(checked, found, strict=True):
-            if not exists.result():
+            if not _result(transport, exists):
                 raise FatalAPIError(_not_found(transport, scope))
     return InstanceSchema.from_introspection(
         (body.get("data") or {}).get(name)
         for body, (_, variables) in zip(bodies, introspection, strict=True)
         for name in variables
     )
+
+
+_T = t.TypeVar("_T")
+
+
+def _result(transport: DuoStream, answer: Future[_T]) -> _T:
+    """A check's answer; when GitLab could not be reached, the one line saying so."""
+    try:
+        return answer.result()
+    except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+        msg = (
+            f"Could not check the token and scopes at {transport.url_base}: gave up after "
+            f"{transport.attempts(exc)}: {failure_reason(exc)}. Check 'api_url' and the "
+            "network (or proxy), then run again; if GitLab is slow, raise 'max_retries' "
+            "or 'request_timeout'."
+        )
+        raise FatalAPIError(msg) from exc
 
 
 def _not_found(transport: DuoStream, scope: Scope) -> str:

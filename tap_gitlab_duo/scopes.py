@@ -46,8 +46,9 @@ def configured_scopes(config: t.Mapping[str, t.Any]) -> list[Scope]:
 def overlapping_pairs(scopes: t.Sequence[Scope]) -> list[tuple[Scope, Scope]]:
     """Pairs (outer, inner) where ``inner`` lies inside group ``outer``.
 
-    The instance overlaps every group and project too, but it serves other fields
-    (``extras``, ``namespace_path``), so it is reported separately by the caller.
+    The instance overlaps every group and project too, on purpose: it serves other
+    fields (``extras``, ``namespace_path``), and its records carry ``scope_type``
+    'instance', so they never collide with a group's rows; it is not a pair here.
     """
     pairs = []
     for outer in scopes:

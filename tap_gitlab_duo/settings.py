@@ -69,8 +69,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=False,
         title="Instance-wide events",
         description=(
-            "Also read instance-wide events (ai_usage_events only; the token's user "
-            "must be an administrator; self-managed and Dedicated)."
+            "Also read the whole instance: ai_usage_events and, on self-managed, "
+            "duo_seat_assignments (the token's user must be an administrator; "
+            "self-managed and Dedicated)."
         ),
     ),
     th.Property(
@@ -238,9 +239,39 @@ _RANGES: dict[str, tuple[int, int]] = {
 }
 
 
+SECRET_SETTINGS = frozenset(
+    name for name, spec in CONFIG_SCHEMA["properties"].items() if spec.get("secret")
+)
+_SCHEMA_ERROR = re.compile(r"^(?P<message>.*) in config\['(?P<name>[^']+)'\]")
+_REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property$")
+
+
+def explain_schema_error(error: str) -> str:
+    """A JSON-schema error of the SDK as one line naming the setting and the fix.
+
+    The SDK's wording starts with the value itself, which for a secret is the secret.
+    """
+    if required := _REQUIRED.match(error):
+        return (
+            f"Setting '{required['name']}' is required: set it (see the settings table "
+            "in the README)."
+        )
+    found = _SCHEMA_ERROR.match(error)
+    if found is None:
+        return error
+    name = found["name"]
+    if name in SECRET_SETTINGS:
+        return f"Setting '{name}' has the wrong type (value not shown): give it as text."
+    return (
+        f"Setting '{name}' is not valid: {found['message']}. Give a value of the type the "
+        "settings table in the README shows."
+    )
+
+
 def check_config(config: t.Mapping[str, t.Any], *, now: pendulum.DateTime) -> list[str]:
     """Every problem with the settings, one line each; empty when they are usable."""
     errors = _check_api_url(config)
+    errors += _check_header_values(config)
     ca_bundle = config.get("ca_bundle")
     if ca_bundle and not Path(ca_bundle).is_file():
         errors.append(
@@ -283,6 +314,29 @@ def _check_api_url(config: t.Mapping[str, t.Any]) -> list[str]:
             "'allow_http' to true to send the token unencrypted."
         ]
     return []
+
+
+# Whitespace or control characters cannot go into an HTTP header: requests would fail
+# with an exception quoting the whole header, token included.
+_NOT_IN_A_HEADER = re.compile(r"[\x00-\x20\x7f]")
+
+
+def _check_header_values(config: t.Mapping[str, t.Any]) -> list[str]:
+    errors = []
+    token = config.get("token")
+    if isinstance(token, str) and not token.strip():
+        errors.append("Setting 'token' is empty: give a GitLab access token with read_api.")
+    elif isinstance(token, str) and _NOT_IN_A_HEADER.search(token):
+        errors.append(
+            "Setting 'token' contains spaces, line breaks or control characters (often a "
+            "trailing newline from a file or secret store): remove them."
+        )
+    user_agent = config.get("user_agent")
+    if isinstance(user_agent, str) and re.search(r"[\x00-\x1f\x7f]", user_agent):
+        errors.append(
+            "Setting 'user_agent' contains line breaks or control characters: use one line of text."
+        )
+    return errors
 
 
 def _is_loopback(host: str) -> bool:

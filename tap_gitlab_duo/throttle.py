@@ -58,7 +58,10 @@ def server_wait_seconds(response: requests.Response, *, now: float | None = None
     ``Retry-After`` is seconds (or an HTTP date), ``RateLimit-Reset`` a Unix time and
     ``RateLimit-ResetTime`` an HTTP date. Waiting for the longest is never too short.
     """
-    wall = time.time() if now is None else now
+    # GitLab's clock, from its Date header, where the reset times come from: a local
+    # clock running ahead would otherwise shorten the wait.
+    server_now = _http_date(response.headers.get("Date") or "")
+    wall = now if now is not None else server_now if server_now is not None else time.time()
     waits: list[float] = []
     retry_after = response.headers.get("Retry-After")
     if retry_after:

@@ -75,7 +75,7 @@ CASES: list[tuple[str, requests.Response, type[BaseException] | None, str]] = [
     ("no endpoint", answer(404, None, text="Not Found"), FatalAPIError, "'api_url'"),
     ("forbidden", answer(403, None, text="Forbidden"), FatalAPIError, "403"),
     ("rate limited", answer(429, None, text="Retry later", **{"Retry-After": "7"}), ThrottledError,
-     "waiting 7 s"),
+     "rate limit reached (HTTP 429)"),
     ("bad gateway", answer(502, None, text="<html>502</html>"), RetriableAPIError, "502"),
     ("unavailable", answer(503, None, text="<html>503</html>"), RetriableAPIError, "503"),
     ("truncated json", answer(200, None, text='{"data": {"scope": {"aiUs'), RetriableAPIError,

@@ -41,3 +41,22 @@ def test_rejected_token_appears_nowhere_in_the_failure(simulator: SimulatorProce
     assert "GitLab rejected the token" in run.stderr
     assert secret not in run.stderr
     assert secret not in json.dumps(run.messages)
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["glpat-LeakCheck-0123456789abcdef\n", "glpat-LeakCheck 0123456789abcdef", 1234567890123],
+    ids=["trailing newline", "inner space", "not text"],
+)
+def test_a_malformed_token_is_refused_without_showing_it(
+    simulator: SimulatorProcess, token: str | int
+) -> None:
+    # requests would fail on such a header with an exception quoting it whole.
+    config = base_config(simulator, token=token)
+    run = run_tap(config, check=False, streams=None, extra_env=DEBUG)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    assert "Setting 'token'" in run.stderr
+    distinctive = "0123456789abcdef" if isinstance(token, str) else str(token)
+    assert distinctive not in run.stderr
+    assert distinctive not in json.dumps(run.messages)

@@ -71,8 +71,8 @@ class DuoSeatAssignmentsStream(DuoStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[Record]:
         if context is None:
-            msg = f"stream {self.name} is partitioned by scope"
-            raise ValueError(msg)
+            self.warn_no_scope()
+            return
         self._tap.check_access_once(self)  # type: ignore[attr-defined]
         scope = Scope.from_context(context)
         snapshot_date = self._tap.sync_started_at.date().isoformat()  # type: ignore[attr-defined]
@@ -80,7 +80,9 @@ class DuoSeatAssignmentsStream(DuoStream):
             if scope.type == GROUP and "/" in scope.path:
                 msg = f"'{scope.path}' is a subgroup, and seats belong to root groups"
                 raise StreamUnavailableError(msg)
-            for purchase in self.purchases(scope):
+            with self.failures_named(context):
+                purchases = self.purchases(scope)
+            for purchase in purchases:
                 add_on_type = str(purchase["name"]).upper()
                 if add_on_type not in ADD_ON_TYPES:
                     self.logger.info(

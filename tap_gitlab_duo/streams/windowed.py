@@ -16,9 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pendulum
-import requests
 from singer_sdk.batch import Batcher
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.graphql_response import StreamUnavailableError
@@ -125,8 +123,8 @@ class DayWindowStream(DuoStream):
 
     def get_records(self, context: Context | None) -> t.Iterable[Record]:
         if context is None:
-            msg = f"stream {self.name} is partitioned by scope"
-            raise ValueError(msg)
+            self.warn_no_scope()
+            return
         self._tap.check_access_once(self)  # type: ignore[attr-defined]
         scope = Scope.from_context(context)
         with self.scope_errors(scope):
@@ -155,10 +153,7 @@ class DayWindowStream(DuoStream):
 
         def read(index: int) -> tuple[list[dict[str, t.Any]], float]:
             started = time.monotonic()
-            try:
-                records = self.read_day(context, windows[index], last=index == last)
-            except (RetriableAPIError, requests.exceptions.RequestException) as exc:
-                raise self.gave_up(context, windows[index], exc) from exc
+            records = self.read_day(context, windows[index], last=index == last)
             return records, time.monotonic() - started
 
         if self.concurrency <= 1 or len(windows) <= 1:
@@ -183,15 +178,8 @@ class DayWindowStream(DuoStream):
         finally:
             pool.shutdown(wait=False, cancel_futures=True)
 
-    def gave_up(self, context: Context, window: DayWindow, error: Exception) -> FatalAPIError:
-        """The final failure of a window after every retry, saying what to do next."""
-        msg = (
-            f"Stream '{self.name}' gave up on {Scope.from_context(context)}, day "
-            f"{window.day}, after {self.backoff_max_tries()} attempts: {error}. Days "
-            "before it are saved in the state; run again to resume from there (raise "
-            "'max_retries' or 'request_timeout' if GitLab is slow)."
-        )
-        return FatalAPIError(msg)
+    #: Said after a final failure (``DuoStream.final_failure``).
+    resume_hint = "Days before it are saved in the state."
 
     def unavailable_reason(self, context: Context) -> str | None:
         """Why GitLab cannot serve this stream for a scope, found by a probe; or None."""
