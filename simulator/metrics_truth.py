@@ -3,8 +3,9 @@
 Computed by the code the resolvers run, over whole UTC days (inclusive), ignoring who
 asks and whether ClickHouse is on. Objects are GraphQL-shaped (camelCase fields, dates as
 ISO strings) with every user given as `{"id": <global id>, "username": ...}`. Deprecated
-fields (aliases of current ones) are included, as older GitLab versions had only those;
-`agentPlatform.userFlowCounts` (a connection, not a metric) is left out.
+fields (aliases of current ones) are included, as older GitLab versions had only those.
+`agentPlatform.userFlowCounts`, a connection, is given as `{"nodes": [...]}` with every
+node of every page, in the order GitLab pages them.
 """
 
 from __future__ import annotations
@@ -76,7 +77,12 @@ def truth_ai_metrics(
         end=end,
         events=scope_events(org, store, scope, start, end, event_types),
     )
-    result: dict[str, Any] = as_json(report.as_object())
+    metrics = report.as_object()
+    # A client that reads the connection to its end gets these nodes, whatever its pages.
+    metrics["agentPlatform"]["userFlowCounts"] = {
+        "nodes": report.agent_platform().user_flow_counts()
+    }
+    result: dict[str, Any] = as_json(metrics)
     return result
 
 
@@ -99,6 +105,9 @@ def truth_seats(ledger: SeatLedger, activity: UserActivity, scope: str) -> list[
                     "user_id": user.id,
                     "user_global_id": user.global_id,
                     "username": user.username,
+                    "name": user.name,
+                    "state": user.state,
+                    "bot": user.bot,
                     "assigned": ledger.is_assigned(purchase, user.id),
                     "last_activity_on": activity.last_activity_on(user).isoformat(),
                     "last_duo_activity_on": last_duo.isoformat() if last_duo else None,

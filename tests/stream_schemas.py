@@ -61,6 +61,30 @@ def ai_user_metrics() -> dict[str, t.Any]:
 
 def ai_metrics() -> dict[str, t.Any]:
     properties = {**_SCOPE, **_PERIOD, **node_properties("ai_metrics.graphql", "AiMetricsFields")}
+    # A connection read to its last page: the record holds its nodes as a list, each
+    # user named by user_id and username like every stream's users.
+    agent_platform = properties["agent_platform"]["properties"]
+    agent_platform["user_flow_counts"] = {
+        "type": ["array", "null"],
+        "items": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "user_id": {
+                    "type": ["integer", "null"],
+                    "description": "GitLab user id; null when GitLab does not name the user.",
+                },
+                "username": {
+                    "type": ["string", "null"],
+                    "description": "Username at extraction time.",
+                },
+                **node_properties(
+                    "ai_metrics.graphql", "UserFlowCountsPage", into="nodes", skip=("user",)
+                ),
+            },
+        },
+        "description": "Agent platform sessions per user and flow type, every page of them.",
+    }
     return _schema(["scope_type", "scope_path", "period", "date"], properties)
 
 

@@ -31,6 +31,7 @@ from tap_gitlab_duo.values import parse_gid
 from tests.expectations import selected
 from tests.support.meltano import REPO_ROOT, STATE_ID, MeltanoProject
 from tests.support.postgres import EmbeddedPostgres, embedded_postgres
+from tests.test_metrics_sync import ai_metrics_record
 
 pytestmark = pytest.mark.e2e
 
@@ -491,7 +492,8 @@ def metric_day(
               "end": day.isoformat()}  # fmt: skip
     if stream == "ai_metrics":
         truth = simulator.get("/-/simulator/truth/ai-metrics", params)["metrics"]
-        return [metric_columns(r, stream) for r in rows], [selected(snake_keys(truth), schema)]
+        want_metrics = selected(ai_metrics_record(truth), schema)
+        return [metric_columns(r, stream) for r in rows], [want_metrics]
     nodes = simulator.get("/-/simulator/truth/ai-user-metrics", params)["nodes"]
     want = sorted(
         ((parse_gid((n.get("user") or {}).get("id")) or 0,

@@ -5,10 +5,16 @@ from __future__ import annotations
 import typing as t
 from collections import Counter
 
+import pendulum
 import pytest
 
 from tests.expectations import STREAM_SCOPES, describe_difference, emitted, expected
-from tests.simulator_process import OWNER_TOKEN, SimulatorProcess, shared_simulator
+from tests.simulator_process import (
+    OWNER_TOKEN,
+    SimulatorProcess,
+    shared_simulator,
+    start_simulator,
+)
 from tests.tap_runner import TapRun, base_config, bookmark_of, run_tap
 
 # Longer than a month, across a month boundary: GitLab refuses ranges of a month or more.
@@ -259,18 +265,37 @@ def test_bad_scope_or_token_fails_before_any_record(
     assert "glpat-wrong" not in run.stderr
 
 
-def test_today_is_emitted_but_not_bookmarked(simulator: SimulatorProcess) -> None:
-    import pendulum
+@pytest.fixture(scope="module")
+def simulator_until_today() -> t.Iterator[SimulatorProcess]:
+    """A simulator whose data ends today (the shared one ends on a fixed date)."""
+    today = pendulum.now("UTC").date().isoformat()
+    process = start_simulator("--end-date", today, "--days", "3")
+    yield process
+    process.stop()
 
-    now = pendulum.now("UTC")
+
+def test_today_is_emitted_but_never_bookmarked(simulator_until_today: SimulatorProcess) -> None:
+    before = pendulum.now("UTC")
     run = run_tap(
         base_config(
-            simulator,
-            start_date=now.subtract(days=1).to_date_string() + "T00:00:00Z",
+            simulator_until_today,
+            start_date=before.subtract(days=1).start_of("day").strftime("%Y-%m-%dT%H:%M:%SZ"),
             project_paths=[],
             instance=False,
-        )
+        ),
+        streams=("ai_usage_events", "ai_user_metrics", "ai_metrics"),
     )
-    bookmark = run.bookmark("ai_usage_events", "group", "acme-corp")
-    today = now.start_of("day").strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert bookmark is None or bookmark <= today
+    today = run_day(before, pendulum.now("UTC"))
+    # Today's records are there, and the bookmark says only yesterday is complete.
+    assert any(r["timestamp"].startswith(today) for r in run.records["ai_usage_events"])
+    assert run.bookmark("ai_usage_events", "group", "acme-corp") == f"{today}T00:00:00Z"
+    for stream in ("ai_user_metrics", "ai_metrics"):
+        assert any(r["date"] == today for r in run.records[stream]), stream
+        assert run.bookmark(stream, "group", "acme-corp") == today, stream
+
+
+def run_day(before: pendulum.DateTime, after: pendulum.DateTime) -> str:
+    """The UTC day a run took place on; a run across midnight proves nothing."""
+    if before.date() != after.date():
+        pytest.skip("the run crossed midnight UTC")
+    return before.date().isoformat()

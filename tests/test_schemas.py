@@ -7,6 +7,7 @@ import typing as t
 from importlib import resources
 from types import SimpleNamespace
 
+import pendulum
 import pytest
 
 from tap_gitlab_duo import schemas
@@ -14,6 +15,7 @@ from tap_gitlab_duo.client import DuoStream
 from tap_gitlab_duo.privacy import Identity
 from tap_gitlab_duo.scopes import Scope
 from tap_gitlab_duo.streams.events import AiUsageEventsStream, CodeSuggestionEventsStream
+from tap_gitlab_duo.streams.metrics import AiMetricsStream
 from tap_gitlab_duo.tap import STREAM_TYPES
 from tests.stream_schemas import DERIVED
 
@@ -76,6 +78,19 @@ def test_event_records_have_exactly_the_schema_fields(
     record = stream.node_to_record(node, Scope("group", "g"))
     record["event_key"] = "k"
     assert set(record) == set(committed(stream_name(stream_type))["properties"])
+
+
+def test_user_flow_counts_have_exactly_the_schema_fields() -> None:
+    stream = t.cast("AiMetricsStream", object.__new__(AiMetricsStream))
+    stream._tap = SimpleNamespace(people=Identity())  # type: ignore[assignment]
+    flow = {"flowType": "chat", "sessionsCount": 1, "user": {"id": "gid://gitlab/User/1"}}
+    report = {"agentPlatform": {"userFlowCounts": [flow]}}
+    (record,) = stream.period_records(
+        [report], Scope("group", "g"), "day", pendulum.date(2026, 1, 1)
+    )
+    platform = committed("ai_metrics")["properties"]["agent_platform"]["properties"]
+    items = platform["user_flow_counts"]["items"]["properties"]
+    assert set(record["agent_platform"]["user_flow_counts"][0]) == set(items)
 
 
 def _flattened_names(properties: dict[str, t.Any], prefix: str = "") -> list[str]:

@@ -100,8 +100,6 @@ def selection(type_name: str) -> str:
     parts = []
     for name, field in object_type.fields.items():
         named = get_named_type(field.type)
-        if name == "userFlowCounts":
-            continue  # not in the ground truth: a connection
         if name == "user":
             parts.append("user { id username }")
         elif isinstance(named, GraphQLObjectType) and "nodes" in named.fields:
