@@ -7,6 +7,7 @@ naming stream, scope and day while the days before it stay committed in the stat
 
 from __future__ import annotations
 
+import re
 import typing as t
 
 import pytest
@@ -112,6 +113,9 @@ def test_rate_limit_answers_do_not_use_up_the_retries(
     run = sync(simulator, max_retries=1, concurrency=1)
     assert simulator.control("GET", "stats")["faults"]["rate_limit"] == 4
     assert "as GitLab asks (4 in a row)" in run.stderr
+    waits = [float(w) for w in re.findall(r"waiting ([0-9.]+) s on .*, as GitLab asks", run.stderr)]
+    assert len(waits) == 4
+    assert min(waits) >= 1.0, "never shorter than Retry-After"
     assert_exact(simulator, run)
 
 
@@ -155,6 +159,26 @@ def test_a_fault_that_never_ends_stops_with_one_line_and_keeps_completed_days(
         s for s in run.states if any(bookmark_of(s, n, "group", "acme-corp") for n in STREAM_SCOPES)
     ]
     assert kept, "days completed before the failure stay committed in the state"
+
+
+def test_a_final_answer_mid_run_names_stream_scope_and_day(
+    simulator: SimulatorProcess, faults: t.Callable[..., None]
+) -> None:
+    # A final (not retried) answer in the middle of the data: a redirect after the
+    # first days were read.
+    faults({"kind": "redirect", "status": 307, "after": 12, "count": None})
+    run = sync(simulator, check=False, concurrency=1)
+    assert run.returncode != 0
+    assert "Traceback" not in run.stderr
+    (failure,) = [line for line in run.stderr.splitlines() if "| ERROR" in line]
+    assert re.search(
+        r"Stream '\w+' on \w+ '[\w/-]*', day 2026-10-0\d stopped: GitLab answered 307", failure
+    )
+    assert "Days before it are saved in the state" in failure
+    assert "set 'api_url'" in failure
+    assert any(
+        bookmark_of(s, n, "group", "acme-corp") for s in run.states for n in STREAM_SCOPES
+    ), "days read before the answer stay committed in the state"
 
 
 def test_a_redirect_is_not_followed_and_the_token_does_not_travel(

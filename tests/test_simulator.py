@@ -1002,3 +1002,19 @@ def test_cli_prints_its_url_first_and_stops_cleanly_on_sigterm() -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+def test_a_million_events_are_generated_day_by_day_and_served_exactly() -> None:
+    # 40 days of 25,000 events: the size is one parameter, days are made when asked.
+    config = small_config(days=40, events_per_day=25_000)
+    with Simulator(config) as big:
+        total = sum(len(big.dataset.generate_day(day)) for day in big.dataset.days())
+        assert 950_000 < total < 1_050_000
+        day = END - timedelta(days=1)  # a Monday: busier than the average day
+        nodes, pages = read_day(big, "instance", "", day)
+        truth = http_truth(big, scope_type="instance", start=day.isoformat(), end=day.isoformat())
+        assert pages > 300
+        assert Counter(as_truth_record(n, "instance", "all") for n in nodes) == truth_multiset(
+            truth
+        )
+    print(f"\n{total:,} events generated; {len(nodes):,} of {day} served in {pages} pages")
