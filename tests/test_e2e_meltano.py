@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -533,3 +535,54 @@ def test_seat_snapshot_table_equals_ground_truth(e2e: E2E) -> None:
         assert any(want.values())
         # Both runs happened today: one snapshot day, upserted, not doubled.
         assert len({r["snapshot_date"] for r in rows}) == 1
+
+
+# --- the README's example queries ---------------------------------------------------
+
+
+def readme_example_queries(schema: str) -> list[str]:
+    """The SQL blocks of the README's "Example queries", on the test's schema."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = text.split("### Example queries", 1)[1].split("\n### ", 1)[0]
+    blocks = re.findall(r"```sql\n(.*?)```", section, re.DOTALL)
+    return [block.replace("tap_gitlab_duo.", f"{schema}.") for block in blocks]
+
+
+def run_query(postgres: EmbeddedPostgres, query: str) -> list[tuple[Any, ...]]:
+    with postgres.connect() as connection, connection.cursor() as cursor:
+        cursor.execute(query.encode())
+        return [tuple(record) for record in cursor.fetchall()]
+
+
+def test_readme_example_queries_answer_as_the_ground_truth(e2e: E2E) -> None:
+    acceptance, unused_seats = readme_example_queries(e2e.schema)
+
+    counts: dict[tuple[dt.date, str], Counter[str]] = defaultdict(Counter)
+    for event in e2e.truth_second[("code_suggestion_events", ("group", GROUP))]:
+        day = parse_utc(event["timestamp"]).date()
+        counts[(day - dt.timedelta(days=day.weekday()), event["language"])][event["event"]] += 1
+    want = []
+    for (week, language), by_event in sorted(counts.items()):
+        accepted = by_event["CODE_SUGGESTION_ACCEPTED_IN_IDE"]
+        shown = by_event["CODE_SUGGESTION_SHOWN_IN_IDE"]
+        rate = round(Decimal(accepted) / shown, 3) if shown else None
+        want.append((week, language, accepted, shown, rate))
+    # Sorted here too: the database's collation may order names differently.
+    got = sorted(run_query(e2e.postgres, acceptance))
+    assert got == want
+    assert any(row[2] for row in got), "the data has accepted suggestions"
+
+    today = dt.datetime.now(dt.timezone.utc).date()
+    want_seats = sorted(
+        (scope_type, scope, seat["add_on_type"], seat["username"],
+         dt.date.fromisoformat(seat["last_duo_activity_on"])
+         if seat["last_duo_activity_on"] else None)
+        for scope_type, scope in (("group", GROUP), ("instance", ""))
+        for seat in e2e.simulator.get("/-/simulator/truth/seats", {"scope": scope})["seats"]
+        if seat["assigned"] and (
+            seat["last_duo_activity_on"] is None
+            or dt.date.fromisoformat(seat["last_duo_activity_on"]) < today - dt.timedelta(days=30)
+        )
+    )  # fmt: skip
+    assert sorted(run_query(e2e.postgres, unused_seats)) == want_seats
+    assert want_seats, "the simulator's data is older than 30 days: some seats look unused"
