@@ -206,6 +206,7 @@ def test_metrics_equal_ground_truth(simulator: SimulatorProcess, any_metrics_run
             assert got == [want], f"{path} {period} {date}"
             flows += len(want["agent_platform"]["user_flow_counts"])
     assert flows > 0, "user flow counts are compared, not only empty lists"
+    print(f"\nai_metrics: {len(SCOPES) * len(READS)} records compared, {flows} user flow counts")
 
 
 def test_small_pages_read_every_page(simulator: SimulatorProcess, small_page_run) -> None:
@@ -255,6 +256,10 @@ def test_raw_events_and_aggregates_reconcile(metrics_run: TapRun) -> None:
         assert aggregate[day]["code_suggestions"]["accepted_count"] == accepted[day], day
         assert aggregate[day]["code_suggestions"]["shown_count"] == shown[day], day
         assert aggregate[day]["duo_used_count"] == len(users_per_day[day]), day
+    print(
+        f"\nreconciled {len(days(START, END))} days: {sum(accepted.values())} accepted, "
+        f"{sum(shown.values())} shown, {sum(len(u) for u in users_per_day.values())} user-days"
+    )
 
 
 def test_metrics_bookmark_on_date_and_second_run_rereads_only_lookback(
@@ -572,6 +577,7 @@ def test_seats_snapshot_equals_ground_truth(simulator: SimulatorProcess, page_si
     assert assigned
     assert any(r["last_duo_activity_on"] is None for r in assigned), "idle seats exist"
     assert any(r["state"] != "active" for r in records), "blocked and deactivated users exist"
+    print(f"\nseats, pages of {page_size}: {len(records)} records exact in {requests} requests")
 
 
 def test_revoked_seat_is_unassigned_in_the_next_snapshot(simulator: SimulatorProcess) -> None:
