@@ -88,7 +88,11 @@ class TapGitlabDuo(Tap):
         the interpreter, which waits for window workers still inside a request or a
         backoff (up to the timeout times the retries): longer than a scheduler's grace
         period. The state covers only days emitted whole, so nothing in flight is owed.
+        The signal may come while a message is half written: the STATE follows it.
         """
+        t.cast("BufferedMessageWriter", self.message_writer).when_idle(self._leave_with_state)
+
+    def _leave_with_state(self) -> None:
         self.message_writer.write_message(StateMessage(value=self.state))
         self.logger.info("Gracefully shutting down: the last STATE is the resume point.")
         sys.stdout.flush()
