@@ -56,7 +56,8 @@ describe_candidates() {
     fi
 }
 
-if ! is_supported_python "$venv/bin/python"; then
+# A .venv made on a Python without ensurepip has no pip: make it again.
+if ! is_supported_python "$venv/bin/python" || ! "$venv/bin/python" -m pip --version >/dev/null 2>&1; then
     if ! python=$(find_python); then
         echo "bootstrap: needs Python 3.10 to 3.13 with venv support; $(describe_candidates)" >&2
         exit 1

@@ -70,6 +70,17 @@ _DENIED_MARKERS = (
 )
 
 
+# Failures worth another try (with backoff, up to 'max_retries'): GitLab or the network
+# may answer the same request next time.
+RETRIED_FAILURES: tuple[type[Exception], ...] = (
+    ConnectionResetError,
+    RetriableAPIError,
+    requests.exceptions.Timeout,
+    requests.exceptions.ConnectionError,
+    requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+
 # When a 429 carries no usable header, wait this long (GitLab's windows are a minute).
 DEFAULT_THROTTLE_SECONDS = 60.0
 # 429s do not count against 'max_retries': the tap waits as GitLab asks, then goes on.
@@ -333,14 +344,7 @@ class DuoStream(GraphQLStream):
         """
         wait_when_asked = self._retrying(ThrottledError, MAX_THROTTLED_IN_A_ROW)
         retry_failures = self._retrying(
-            (
-                ConnectionResetError,
-                RetriableAPIError,
-                requests.exceptions.Timeout,
-                requests.exceptions.ConnectionError,
-                requests.exceptions.ChunkedEncodingError,
-                requests.exceptions.ContentDecodingError,
-            ),
+            RETRIED_FAILURES,
             self.backoff_max_tries,
             # An untrusted certificate will not become trusted by waiting; 429s that
             # never stop were already waited out above.
@@ -378,10 +382,14 @@ class DuoStream(GraphQLStream):
             yield
         except FinalFailureError:
             raise  # already named, by a request inside this one
-        except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+        except RETRIED_FAILURES as exc:
             raise self.final_failure(
-                context, f"gave up after {self.attempts(exc)}: {failure_reason(exc)}"
+                context,
+                f"gave up after {self.attempts(exc)}: {failure_reason(exc)}",
+                retried=True,
             ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise self.final_failure(context, f"failed: {failure_reason(exc)}") from exc
         except FatalAPIError as exc:
             raise self.final_failure(context, f"stopped: {exc}") from exc
 
@@ -391,15 +399,23 @@ class DuoStream(GraphQLStream):
             return f"{MAX_THROTTLED_IN_A_ROW} rate-limit answers (HTTP 429) in a row"
         return f"{self.backoff_max_tries()} attempts"
 
-    def final_failure(self, context: Context | None, what: str) -> FinalFailureError:
-        """The one line that ends the run: stream, scope, window, what failed, what to do."""
+    def final_failure(
+        self, context: Context | None, what: str, *, retried: bool = False
+    ) -> FinalFailureError:
+        """The one line that ends the run: stream, scope, day, what failed, what to do.
+
+        A final answer (a 401, a refused query) says its own fix; a request retried in
+        vain gets the settings that help against slow or unreachable GitLabs.
+        """
         where = _describe_context(context) if context else ""
-        msg = (
-            f"Stream '{self.name}'{where} {what.rstrip('. ')}. {self.resume_hint} Run again "
-            "to resume; if GitLab is slow, raise 'max_retries' or 'request_timeout'; if it "
-            "cannot be reached, check 'api_url' and the network; if it rate-limits, lower "
-            "'concurrency' or set 'requests_per_minute'."
+        advice = (
+            "Run again to resume; if GitLab is slow, raise 'max_retries' or "
+            "'request_timeout'; if it cannot be reached, check 'api_url' and the network; "
+            "if it rate-limits, lower 'concurrency' or set 'requests_per_minute'."
+            if retried
+            else "Fix what it names, then run again to resume."
         )
+        msg = f"Stream '{self.name}'{where} {what.rstrip('. ')}. {self.resume_hint} {advice}"
         return FinalFailureError(msg)
 
     #: What a failed run keeps of this stream (said after a final failure).
@@ -548,8 +564,10 @@ def graphql_body(operation: Operation, variables: dict[str, t.Any]) -> dict[str,
 def _describe_context(context: t.Mapping[str, t.Any]) -> str:
     scope = Scope.from_context(context) if "scope_type" in context else None
     text = f" on {scope}" if scope else ""
-    if "start_date" in context:
-        text += f", day {str(context['start_date'])[:10]}"
+    # The day being synced; a week or month read on it starts earlier.
+    day = context.get("day") or context.get("start_date")
+    if day:
+        text += f", day {str(day)[:10]}"
     return text
 
 

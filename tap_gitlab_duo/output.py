@@ -35,9 +35,10 @@ class BufferedMessageWriter(MsgSpecWriter):
                 sys.stdout.flush()
         finally:
             self._writing = False
-        if (deferred := self._after_message) is not None:
-            self._after_message = None
-            deferred()
+            # Also when the message failed: a deferred SIGTERM must not be lost.
+            if (deferred := self._after_message) is not None:
+                self._after_message = None
+                deferred()
 
     def when_idle(self, action: t.Callable[[], None]) -> None:
         """Run ``action`` now, or, if a message is being written, as soon as it is."""

@@ -11,9 +11,9 @@ import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import FatalAPIError
 
-from tap_gitlab_duo.client import failure_reason
+from tap_gitlab_duo.client import RETRIED_FAILURES, failure_reason
 from tap_gitlab_duo.instance_schema import InstanceSchema, introspection_requests, types_read
 from tap_gitlab_duo.queries import load_operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
@@ -52,18 +52,23 @@ def check_access(transport: DuoStream, scopes: t.Sequence[Scope]) -> InstanceSch
 
 
 _T = t.TypeVar("_T")
+_FAILURES: tuple[type[Exception], ...] = (*RETRIED_FAILURES, requests.exceptions.RequestException)
 
 
 def _result(transport: DuoStream, answer: Future[_T]) -> _T:
     """A check's answer; when GitLab could not be reached, the one line saying so."""
     try:
         return answer.result()
-    except (RetriableAPIError, requests.exceptions.RequestException) as exc:
+    except _FAILURES as exc:
+        tried = (
+            f"gave up after {transport.attempts(exc)}"
+            if isinstance(exc, RETRIED_FAILURES)
+            else "failed"
+        )
         msg = (
-            f"Could not check the token and scopes at {transport.url_base}: gave up after "
-            f"{transport.attempts(exc)}: {failure_reason(exc)}. Check 'api_url' and the "
-            "network (or proxy), then run again; if GitLab is slow, raise 'max_retries' "
-            "or 'request_timeout'."
+            f"Could not check the token and scopes at {transport.url_base}: {tried}: "
+            f"{failure_reason(exc)}. Check 'api_url' and the network (or proxy), then run "
+            "again; if GitLab is slow, raise 'max_retries' or 'request_timeout'."
         )
         raise FatalAPIError(msg) from exc
 

@@ -316,9 +316,12 @@ def _check_api_url(config: t.Mapping[str, t.Any]) -> list[str]:
     return []
 
 
-# Whitespace or control characters cannot go into an HTTP header: requests would fail
-# with an exception quoting the whole header, token included.
-_NOT_IN_A_HEADER = re.compile(r"[\x00-\x20\x7f]")
+# GitLab tokens are printable ASCII. Anything else (a trailing newline, a space, a
+# typographic character from copy and paste) fails inside requests or http.client with
+# an exception that quotes the whole header, token included.
+_NOT_IN_A_TOKEN = re.compile(r"[^\x21-\x7e]")
+# A header value: printable Latin-1, no line breaks, no space at either end.
+_NOT_IN_A_HEADER = re.compile(r"[^\x20-\x7e\xa0-\xff]")
 
 
 def _check_header_values(config: t.Mapping[str, t.Any]) -> list[str]:
@@ -326,15 +329,18 @@ def _check_header_values(config: t.Mapping[str, t.Any]) -> list[str]:
     token = config.get("token")
     if isinstance(token, str) and not token.strip():
         errors.append("Setting 'token' is empty: give a GitLab access token with read_api.")
-    elif isinstance(token, str) and _NOT_IN_A_HEADER.search(token):
+    elif isinstance(token, str) and _NOT_IN_A_TOKEN.search(token):
         errors.append(
-            "Setting 'token' contains spaces, line breaks or control characters (often a "
-            "trailing newline from a file or secret store): remove them."
+            "Setting 'token' contains spaces, line breaks or other characters a token "
+            "never has (often a trailing newline from a file or secret store): remove them."
         )
     user_agent = config.get("user_agent")
-    if isinstance(user_agent, str) and re.search(r"[\x00-\x1f\x7f]", user_agent):
+    if isinstance(user_agent, str) and (
+        _NOT_IN_A_HEADER.search(user_agent) or user_agent != user_agent.strip()
+    ):
         errors.append(
-            "Setting 'user_agent' contains line breaks or control characters: use one line of text."
+            "Setting 'user_agent' contains line breaks, control characters or spaces at "
+            "either end: use one line of plain text."
         )
     return errors
 

@@ -93,11 +93,15 @@ class TapGitlabDuo(Tap):
         t.cast("BufferedMessageWriter", self.message_writer).when_idle(self._leave_with_state)
 
     def _leave_with_state(self) -> None:
-        self.message_writer.write_message(StateMessage(value=self.state))
-        self.logger.info("Gracefully shutting down: the last STATE is the resume point.")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(0)
+        try:
+            self.message_writer.write_message(StateMessage(value=self.state))
+            self.logger.info("Gracefully shutting down: the last STATE is the resume point.")
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            # Leave even when the target has gone (a broken pipe): waiting for the
+            # workers is what a scheduler's grace period cannot afford.
+            os._exit(0)
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 
 from tap_gitlab_duo.client import (
     DuoStream,
+    FinalFailureError,
     GraphQLTimeoutError,
     ThrottledError,
     graphql_body,
@@ -163,3 +164,40 @@ def test_timeouts_shrink_the_page_100_50_20_then_stay() -> None:
     sent = json.loads(t.cast("bytes", prepared.body))
     assert sent["variables"] == {**body["variables"], "first": 20}
     assert prepared.headers["Content-Length"] == str(len(t.cast("bytes", prepared.body)))
+
+
+WINDOW = {"scope_type": "group", "scope_path": "acme", "start_date": "2026-10-01",
+          "end_date": "2026-10-02"}  # fmt: skip
+FAILURES: list[tuple[Exception, str, str]] = [
+    (RetriableAPIError("HTTP 502 Bad Gateway"), "gave up after 6 attempts: HTTP 502",
+     "raise 'max_retries'"),
+    (requests.exceptions.ConnectTimeout("slow"), "gave up after 6 attempts: no answer within",
+     "check 'api_url' and the network"),
+    (requests.exceptions.InvalidURL("no host"), "failed: no host", "Fix what it names"),
+    (FatalAPIError("GitLab rejected the token (HTTP 401): check the 'token' setting"),
+     "stopped: GitLab rejected the token", "Fix what it names"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("error", "what", "advice"), FAILURES, ids=lambda v: type(v).__name__)
+def test_a_final_failure_names_stream_scope_day_and_only_advice_that_fits(
+    stream: DuoStream, error: Exception, what: str, advice: str
+) -> None:
+    with pytest.raises(FinalFailureError) as caught, stream.failures_named(WINDOW):
+        raise error
+    line = str(caught.value)
+    assert line.startswith(f"Stream '{stream.name}' on group 'acme', day 2026-10-01 {what}")
+    assert advice in line
+    retried = what.startswith("gave up")
+    assert ("raise 'max_retries'" in line) is retried, "retry advice only after retries"
+
+
+def test_a_failure_named_once_is_not_named_again(stream: DuoStream) -> None:
+    with (
+        pytest.raises(FinalFailureError) as caught,
+        stream.failures_named(WINDOW),
+        stream.failures_named({**WINDOW, "day": "2026-10-07"}),
+    ):
+        raise RetriableAPIError("HTTP 503")
+    assert str(caught.value).count(f"Stream '{stream.name}'") == 1
+    assert "day 2026-10-07" in str(caught.value), "the synced day, not the period's start"

@@ -13,7 +13,7 @@ import pytest
 from graphql import GraphQLObjectType
 
 from tap_gitlab_duo.backend import CLICKHOUSE, POSTGRESQL, UNKNOWN
-from tap_gitlab_duo.client import UNAVAILABLE_CAUSE
+from tap_gitlab_duo.client import UNAVAILABLE_CAUSE, FinalFailureError
 from tap_gitlab_duo.instance_schema import (
     FittedQueries,
     InstanceSchema,
@@ -30,6 +30,7 @@ from tap_gitlab_duo.streams.metrics import (
     AiUserMetricsStream,
     MetricStream,
 )
+from tap_gitlab_duo.tap import TapGitlabDuo
 from tap_gitlab_duo.values import parse_gid
 from tests.expectations import selected
 from tests.simulator_process import SimulatorProcess, shared_simulator
@@ -502,12 +503,16 @@ def test_a_failed_backend_probe_is_named_as_such(simulator: SimulatorProcess) ->
         max_retries=0,
     )
     run = run_tap(config, streams=METRIC_STREAMS)
-    for stream in METRIC_STREAMS:
-        (warning,) = warnings_of(run, stream)
-        assert "ClickHouse probe" in warning
-        assert NO_CLICKHOUSE_CAUSE not in warning
-        assert not run.records[stream]
-        assert bookmark_of(run.final_state, stream, "group", "acme-corp") is None
+    # Per-user metrics need the probe: an empty answer could be a quiet day.
+    (warning,) = warnings_of(run, "ai_user_metrics")
+    assert "ClickHouse probe" in warning
+    assert NO_CLICKHOUSE_CAUSE not in warning
+    assert not run.records["ai_user_metrics"]
+    assert bookmark_of(run.final_state, "ai_user_metrics", "group", "acme-corp") is None
+    # aiMetrics answers null itself where it cannot serve: it reads without the probe.
+    assert not warnings_of(run, "ai_metrics")
+    assert run.records["ai_metrics"]
+    assert bookmark_of(run.final_state, "ai_metrics", "group", "acme-corp") == "2026-10-02"
 
 
 # --- seats ----------------------------------------------------------------------------
@@ -643,3 +648,18 @@ def test_seats_without_owner_or_on_a_subgroup_warn_and_sync_the_rest(
     assert cause in warning
     assert not run.records["duo_seat_assignments"]
     assert run.records["ai_usage_events"]
+
+
+def test_a_repeated_user_flow_cursor_stops_with_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    tap = TapGitlabDuo(
+        config={"token": "glpat-x", "group_paths": ["acme-corp"],
+                "api_url": "https://gitlab.example.com"},
+        validate_config=True,
+    )  # fmt: skip
+    stream = t.cast("AiMetricsStream", tap.streams["ai_metrics"])
+    page = {"nodes": [], "pageInfo": {"hasNextPage": True, "endCursor": "c1"}}
+    answer = {"data": {"scope": {"aiMetrics": {"agentPlatform": {"userFlowCounts": page}}}}}
+    monkeypatch.setattr(stream, "execute", lambda _operation, _variables: answer)
+    window = {**SCOPE.context, "start_date": "2026-10-01", "end_date": "2026-10-01"}
+    with pytest.raises(FinalFailureError, match="sent no new endCursor"):
+        stream.every_user_flow_count(window, page)  # GitLab keeps sending cursor c1

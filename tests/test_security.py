@@ -45,8 +45,13 @@ def test_rejected_token_appears_nowhere_in_the_failure(simulator: SimulatorProce
 
 @pytest.mark.parametrize(
     "token",
-    ["glpat-LeakCheck-0123456789abcdef\n", "glpat-LeakCheck 0123456789abcdef", 1234567890123],
-    ids=["trailing newline", "inner space", "not text"],
+    [
+        "glpat-LeakCheck-0123456789abcdef\n",
+        "glpat-LeakCheck 0123456789abcdef",
+        "glpat-LeakCheck-0123456789abcdef\u2026",
+        1234567890123,
+    ],
+    ids=["trailing newline", "inner space", "typographic character", "not text"],
 )
 def test_a_malformed_token_is_refused_without_showing_it(
     simulator: SimulatorProcess, token: str | int

@@ -70,7 +70,10 @@ class MetricStream(DayWindowStream):
         if backend == POSTGRESQL:
             return "aiMetrics is null, so GitLab keeps no metrics here"
         if backend != CLICKHOUSE:
-            return "the backend probe got no answer, so missing metrics look like a quiet day"
+            return (
+                "the ClickHouse probe (aiMetrics) was denied or kept failing, so missing "
+                "per-user metrics cannot be told from a quiet day"
+            )
         return None
 
     def unavailable_cause(self, scope: Scope) -> str:
@@ -85,6 +88,8 @@ class MetricStream(DayWindowStream):
         self, context: Context, window: DayWindow, *, last: bool
     ) -> list[dict[str, t.Any]]:
         scope = Scope.from_context(context)
+        # The day synced, for failure lines: a week or month read starts before it.
+        context = {**context, "day": window.day.isoformat()}
         records: list[dict[str, t.Any]] = []
         for period in self.periods:
             # A week or month is read when it ends, or with the run's last day while it
@@ -213,14 +218,19 @@ class AiMetricsStream(MetricStream):
         nodes = list(page.get("nodes") or ())
         scope = Scope.from_context(window_context)
         operation = self.operation(self.query_file, self.user_flow_count_pages[scope.type])
+        seen: set[str] = set()
         while page["pageInfo"].get("hasNextPage"):
             cursor = page["pageInfo"].get("endCursor")
-            if not cursor:
-                # Stopping here would silently drop the rest of the connection.
-                msg = "GitLab reported a next page of userFlowCounts but sent no endCursor"
-                raise FatalAPIError(msg)
-            variables = {**self.variables_for(window_context), "after": cursor}
             with self.failures_named(window_context):
+                if not cursor or cursor in seen:
+                    # Stopping would drop the rest of the connection; going on, loop.
+                    msg = (
+                        "GitLab reported a next page of userFlowCounts but sent no new "
+                        "endCursor (report it to its admins)"
+                    )
+                    raise FatalAPIError(msg)
+                seen.add(cursor)
+                variables = {**self.variables_for(window_context), "after": cursor}
                 body = self.execute(operation, variables)
             found = find_connection(body.get("data"))
             if found is None:
@@ -229,6 +239,11 @@ class AiMetricsStream(MetricStream):
             page = found
             nodes += page.get("nodes") or ()
         return nodes
+
+    def unavailable_reason(self, context: Context) -> str | None:
+        # aiMetrics answers null itself where it cannot be served: no probe is needed
+        # before reading (the warning's cause asks the probe only after a null).
+        return None
 
     def period_records(
         self, nodes: list[dict[str, t.Any]], scope: Scope, period: str, first: pendulum.Date
