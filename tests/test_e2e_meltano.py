@@ -572,7 +572,8 @@ def test_readme_example_queries_answer_as_the_ground_truth(e2e: E2E) -> None:
     assert got == want
     assert any(row[2] for row in got), "the data has accepted suggestions"
 
-    today = dt.datetime.now(dt.timezone.utc).date()
+    # The query's "today" is the database's current_date: the truth uses the same day.
+    ((today,),) = run_query(e2e.postgres, "select current_date")
     want_seats = sorted(
         (scope_type, scope, seat["add_on_type"], seat["username"],
          dt.date.fromisoformat(seat["last_duo_activity_on"])
