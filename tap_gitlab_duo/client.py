@@ -81,6 +81,12 @@ RETRIED_FAILURES: tuple[type[Exception], ...] = (
     requests.exceptions.ContentDecodingError,
 )
 
+# Every way a request can fail for good, retried or not (an invalid URL, say).
+REQUEST_FAILURES: tuple[type[Exception], ...] = (
+    *RETRIED_FAILURES,
+    requests.exceptions.RequestException,
+)
+
 # When a 429 carries no usable header, wait this long (GitLab's windows are a minute).
 DEFAULT_THROTTLE_SECONDS = 60.0
 # 429s do not count against 'max_retries': the tap waits as GitLab asks, then goes on.
@@ -382,22 +388,22 @@ class DuoStream(GraphQLStream):
             yield
         except FinalFailureError:
             raise  # already named, by a request inside this one
-        except RETRIED_FAILURES as exc:
+        except REQUEST_FAILURES as exc:
             raise self.final_failure(
-                context,
-                f"gave up after {self.attempts(exc)}: {failure_reason(exc)}",
-                retried=True,
+                context, self.failed_request(exc), retried=isinstance(exc, RETRIED_FAILURES)
             ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise self.final_failure(context, f"failed: {failure_reason(exc)}") from exc
         except FatalAPIError as exc:
             raise self.final_failure(context, f"stopped: {exc}") from exc
 
-    def attempts(self, error: Exception) -> str:
-        """How many tries a request that failed for good had."""
+    def failed_request(self, error: Exception) -> str:
+        """A request that failed for good, and how many tries it had, in a few words."""
+        if not isinstance(error, RETRIED_FAILURES):
+            return f"failed: {failure_reason(error)}"
         if isinstance(error, ThrottledError):
-            return f"{MAX_THROTTLED_IN_A_ROW} rate-limit answers (HTTP 429) in a row"
-        return f"{self.backoff_max_tries()} attempts"
+            tries = f"{MAX_THROTTLED_IN_A_ROW} rate-limit answers (HTTP 429) in a row"
+        else:
+            tries = f"{self.backoff_max_tries()} attempts"
+        return f"gave up after {tries}: {failure_reason(error)}"
 
     def final_failure(
         self, context: Context | None, what: str, *, retried: bool = False

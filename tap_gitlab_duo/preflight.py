@@ -10,10 +10,9 @@ from __future__ import annotations
 import typing as t
 from concurrent.futures import Future, ThreadPoolExecutor
 
-import requests
 from singer_sdk.exceptions import FatalAPIError
 
-from tap_gitlab_duo.client import RETRIED_FAILURES, failure_reason
+from tap_gitlab_duo.client import REQUEST_FAILURES
 from tap_gitlab_duo.instance_schema import InstanceSchema, introspection_requests, types_read
 from tap_gitlab_duo.queries import load_operation
 from tap_gitlab_duo.scopes import GROUP, INSTANCE, PROJECT, Scope
@@ -52,23 +51,17 @@ def check_access(transport: DuoStream, scopes: t.Sequence[Scope]) -> InstanceSch
 
 
 _T = t.TypeVar("_T")
-_FAILURES: tuple[type[Exception], ...] = (*RETRIED_FAILURES, requests.exceptions.RequestException)
 
 
 def _result(transport: DuoStream, answer: Future[_T]) -> _T:
     """A check's answer; when GitLab could not be reached, the one line saying so."""
     try:
         return answer.result()
-    except _FAILURES as exc:
-        tried = (
-            f"gave up after {transport.attempts(exc)}"
-            if isinstance(exc, RETRIED_FAILURES)
-            else "failed"
-        )
+    except REQUEST_FAILURES as exc:
         msg = (
-            f"Could not check the token and scopes at {transport.url_base}: {tried}: "
-            f"{failure_reason(exc)}. Check 'api_url' and the network (or proxy), then run "
-            "again; if GitLab is slow, raise 'max_retries' or 'request_timeout'."
+            f"Could not check the token and scopes at {transport.url_base}: "
+            f"{transport.failed_request(exc)}. Check 'api_url' and the network (or proxy), "
+            "then run again; if GitLab is slow, raise 'max_retries' or 'request_timeout'."
         )
         raise FatalAPIError(msg) from exc
 
