@@ -139,6 +139,10 @@ class Marts:
             names = [column.name for column in cursor.description or []]
             return [dict(zip(names, record, strict=True)) for record in cursor.fetchall()]
 
+    def for_scope(self, query: str, scope: Scope, **params: Any) -> list[dict[str, Any]]:
+        """``rows`` of a query on one scope: ``%(t)s`` is its type, ``%(p)s`` its path."""
+        return self.rows(query, {"t": scope[0], "p": scope[1], **params})
+
     def check(self) -> None:
         found = self.rows(
             "SELECT count(*) AS n FROM information_schema.tables "
@@ -218,13 +222,13 @@ def column(rows: Iterable[Mapping[str, Any]], name: str) -> list[Any]:
 
 
 def active_users_chart(marts: Marts, scope: Scope) -> Chart:
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT activity_date, daily_active_users, weekly_active_users, monthly_active_users
         FROM {s}.mart_active_users_rolling
         WHERE scope_type = %(t)s AND scope_path = %(p)s ORDER BY activity_date
         """,
-        {"t": scope[0], "p": scope[1]},
+        scope,
     )
     chart = Chart(
         "active-users",
@@ -250,7 +254,7 @@ def active_users_chart(marts: Marts, scope: Scope) -> Chart:
 
 
 def user_flow_chart(marts: Marts, scope: Scope) -> Chart:
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT period_start, is_complete, new_users, returning_users, reactivated_users,
                churned_users
@@ -258,7 +262,7 @@ def user_flow_chart(marts: Marts, scope: Scope) -> Chart:
         WHERE scope_type = %(t)s AND scope_path = %(p)s AND period = 'week'
         ORDER BY period_start
         """,
-        {"t": scope[0], "p": scope[1]},
+        scope,
     )
     chart = Chart(
         "user-flow",
@@ -311,7 +315,7 @@ def acceptance_rows(
         GROUP BY 1 HAVING sum(suggestions_shown) > 0
         ORDER BY shown DESC, label
     """  # noqa: S608 (table and column names are constants of this module)
-    return marts.rows(query, {"t": scope[0], "p": scope[1], "first": first})
+    return marts.for_scope(query, scope, first=first)
 
 
 def acceptance_figure(rows: Sequence[Mapping[str, Any]], axis_title: str) -> go.Figure:
@@ -398,7 +402,7 @@ def ide_chart(marts: Marts, scope: Scope, first: dt.date) -> Chart:
                 )
             chart.figure = acceptance_figure(rows, "IDE")
             return chart
-    reported = marts.rows(
+    reported = marts.for_scope(
         """
         SELECT ide_name AS label, count(*) AS days
         FROM {s}.mart_code_suggestion_ides_reported
@@ -406,7 +410,8 @@ def ide_chart(marts: Marts, scope: Scope, first: dt.date) -> Chart:
           AND period_start >= %(first)s
         GROUP BY 1 ORDER BY days, label
         """,
-        {"t": scope[0], "p": scope[1], "first": first},
+        scope,
+        first=first,
     )
     if not reported:
         chart.empty_reason = "GitLab reported no IDE for this scope"
@@ -432,14 +437,14 @@ def ide_chart(marts: Marts, scope: Scope, first: dt.date) -> Chart:
 
 
 def suggestions_trend_chart(marts: Marts, scope: Scope) -> Chart:
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT period_start, suggestions_shown, suggestions_accepted, acceptance_rate
         FROM {s}.mart_code_suggestions
         WHERE scope_type = %(t)s AND scope_path = %(p)s AND period = 'week'
         ORDER BY period_start
         """,
-        {"t": scope[0], "p": scope[1]},
+        scope,
     )
     chart = Chart(
         "suggestions-weekly",
@@ -480,13 +485,13 @@ def suggestions_trend_chart(marts: Marts, scope: Scope) -> Chart:
 
 
 def segments_chart(marts: Marts, scope: Scope) -> Chart:
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT segment, users, seat_holders, as_of_date, window_days
         FROM {s}.mart_engagement_segments
         WHERE scope_type = %(t)s AND scope_path = %(p)s ORDER BY segment_order
         """,
-        {"t": scope[0], "p": scope[1]},
+        scope,
     )
     chart = Chart("engagement-segments", "Engagement segments", "")
     if not rows or not sum(column(rows, "users")):
@@ -562,7 +567,7 @@ def seats_chart(rows: Sequence[Mapping[str, Any]]) -> Chart:
 
 
 def feature_users_chart(marts: Marts, scope: Scope) -> Chart:
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT period_start, feature, active_users
         FROM {s}.mart_feature_usage
@@ -570,7 +575,8 @@ def feature_users_chart(marts: Marts, scope: Scope) -> Chart:
           AND feature = ANY(%(features)s)
         ORDER BY period_start, feature
         """,
-        {"t": scope[0], "p": scope[1], "features": list(HIGHLIGHTED_FEATURES)},
+        scope,
+        features=list(HIGHLIGHTED_FEATURES),
     )
     chart = Chart(
         "feature-users",
@@ -613,7 +619,7 @@ def feature_actions_chart(marts: Marts, scope: Scope, first: dt.date) -> Chart:
         SELECT {sums} FROM {{s}}.mart_feature_actions_daily
         WHERE scope_type = %(t)s AND scope_path = %(p)s AND activity_date >= %(first)s
     """  # noqa: S608 (column names are constants of this module)
-    rows = marts.rows(query, {"t": scope[0], "p": scope[1], "first": first})
+    rows = marts.for_scope(query, scope, first=first)
     chart = Chart(
         "feature-actions",
         f"Chat, code review, troubleshoot and agents, last {RECENT_DAYS} days",
@@ -660,7 +666,7 @@ def flows_chart(marts: Marts, scope: Scope | None, first: dt.date) -> Chart:
     if scope is None:
         chart.empty_reason = "no GitLab aggregates (ai_metrics needs ClickHouse)"
         return chart
-    rows = marts.rows(
+    rows = marts.for_scope(
         """
         SELECT flow_type, sum(sessions_count) AS sessions,
                sum(completion_rate * sessions_count) / nullif(sum(sessions_count), 0) AS completion
@@ -669,7 +675,8 @@ def flows_chart(marts: Marts, scope: Scope | None, first: dt.date) -> Chart:
           AND period_start >= %(first)s
         GROUP BY 1 ORDER BY sessions, flow_type
         """,
-        {"t": scope[0], "p": scope[1], "first": first},
+        scope,
+        first=first,
     )
     if not rows:
         chart.empty_reason = "no agent-platform sessions"
@@ -708,12 +715,12 @@ def kpis(
 ) -> list[tuple[str, str, str]]:
     """(label, value, note) cards for the top of the page."""
     cards = []
-    rolling = marts.rows(
+    rolling = marts.for_scope(
         """
         SELECT monthly_active_users, weekly_active_users FROM {s}.mart_active_users_rolling
         WHERE scope_type = %(t)s AND scope_path = %(p)s ORDER BY activity_date DESC LIMIT 1
         """,
-        {"t": scope[0], "p": scope[1]},
+        scope,
     )
     if rolling:
         cards.append(
