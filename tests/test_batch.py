@@ -42,6 +42,7 @@ from tests.test_e2e_meltano import (
     STREAM_SCOPES,
     Scope,
     Simulator,
+    all_truth,
     bookmarks,
     comparable,
     days,
@@ -107,14 +108,6 @@ class BatchE2E:
     truth_second: dict[tuple[str, Scope], list[dict[str, Any]]]
 
 
-def truth_through(simulator: Simulator, last: dt.date) -> dict[tuple[str, Scope], list[dict]]:
-    return {
-        (stream, scope): simulator.truth(stream, scope, START, last)
-        for stream, scopes in STREAM_SCOPES.items()
-        for scope in scopes
-    }
-
-
 def run_batch(project: MeltanoProject, postgres: EmbeddedPostgres, root: Path) -> Run:
     before = {path for paths in batch_files(root).values() for path in paths}
     started = time.monotonic()
@@ -139,10 +132,10 @@ def batch_e2e(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BatchE2E]:
             project = first_run_project(
                 workdir, simulator, postgres, SCHEMA, **batch_settings(root)
             )
-            truth_first = truth_through(simulator, FIRST_END)
+            truth_first = all_truth(simulator, FIRST_END)
             first = run_batch(project, postgres, root)
             simulator.post("/-/simulator/late-events", LATE_EVENTS)
-            truth_second = truth_through(simulator, SECOND_END)
+            truth_second = all_truth(simulator, SECOND_END)
             project.tap_settings["end_date"] = f"{SECOND_END.isoformat()}T00:00:00Z"
             second = run_batch(project, postgres, root)
             print(
@@ -277,6 +270,19 @@ FAULT = {
 }
 
 
+def failing_run_settings(simulator: Simulator) -> dict[str, Any]:
+    """The tap's settings for a run that ``FAULT`` stops in the middle of the range."""
+    return {
+        "api_url": simulator.url,
+        "token": ADMIN_TOKEN,
+        "group_paths": [GROUP],
+        "start_date": f"{START.isoformat()}T00:00:00Z",
+        "end_date": f"{SECOND_END.isoformat()}T00:00:00Z",
+        "concurrency": 1,  # one window at a time: the fault hits one day
+        "max_retries": 0,
+    }
+
+
 @pytest.mark.parametrize(
     "mode",
     [
@@ -294,13 +300,7 @@ def test_a_failed_run_saves_no_bookmark_past_what_was_loaded(tmp_path: Path, mod
             project = MeltanoProject(
                 home=tmp_path / "meltano",
                 tap_settings={
-                    "api_url": simulator.url,
-                    "token": ADMIN_TOKEN,
-                    "group_paths": [GROUP],
-                    "start_date": f"{START.isoformat()}T00:00:00Z",
-                    "end_date": f"{SECOND_END.isoformat()}T00:00:00Z",
-                    "concurrency": 1,
-                    "max_retries": 0,
+                    **failing_run_settings(simulator),
                     "_select": [f"{FAILING_STREAM}.*"],
                     **(batch_settings(root) if mode == "batch" else {}),
                 },
@@ -345,13 +345,7 @@ def test_batch_state_never_runs_ahead_of_the_files_written(tmp_path: Path) -> No
     try:
         simulator.post("/-/simulator/settings", {"faults": [FAULT]})
         config = {
-            "api_url": simulator.url,
-            "token": ADMIN_TOKEN,
-            "group_paths": [GROUP],
-            "start_date": f"{START.isoformat()}T00:00:00Z",
-            "end_date": f"{SECOND_END.isoformat()}T00:00:00Z",
-            "concurrency": 1,
-            "max_retries": 0,
+            **failing_run_settings(simulator),
             "batch_config": {
                 "encoding": {"format": "jsonl", "compression": "gzip"},
                 "storage": {"root": root.as_uri(), "prefix": "batch-"},

@@ -85,11 +85,14 @@ def test_a_plain_pager_loses_rows_on_clickhouse(clickhouse: SimulatorProcess) ->
     assert lost > 0, "the data has ties across page boundaries"
 
 
-def sync(simulator: SimulatorProcess, stream: str) -> tuple[TapRun, int]:
+def sync(
+    simulator: SimulatorProcess, stream: str, first: str = START, last: str = END
+) -> tuple[TapRun, int]:
+    """The group's days ``first``..``last`` of one stream, and the requests they took."""
     config = base_config(
         simulator,
-        start_date=f"{START}T00:00:00Z",
-        end_date=f"{END}T00:00:00Z",
+        start_date=f"{first}T00:00:00Z",
+        end_date=f"{last}T00:00:00Z",
         project_paths=[],
         instance=False,
     )
@@ -174,16 +177,7 @@ def busy_clickhouse() -> t.Iterator[SimulatorProcess]:
 @pytest.mark.parametrize("stream", ["ai_usage_events", "code_suggestion_events"])
 def test_busy_users_lose_no_row(busy_clickhouse: SimulatorProcess, stream: str) -> None:
     first, last = "2026-10-29", "2026-10-31"
-    config = base_config(
-        busy_clickhouse,
-        start_date=f"{first}T00:00:00Z",
-        end_date=f"{last}T00:00:00Z",
-        project_paths=[],
-        instance=False,
-    )
-    busy_clickhouse.control("POST", "stats/reset")
-    run = run_tap(config, streams=(stream,))
-    requests_made = busy_clickhouse.control("GET", "stats")["graphql_requests"]
+    run, requests_made = sync(busy_clickhouse, stream, first, last)
     want = expected(busy_clickhouse, stream, "group", GROUP, first, last)
     got = emitted(run.records[stream], stream, "group", GROUP)
     assert got == want, f"{stream}: {describe_difference(want, got)}"
